@@ -1,0 +1,121 @@
+"""Prompt templates: a Sample becomes chat messages.
+
+A template is text with the placeholders ``{question}``, ``{options}`` (one ``A. text`` line per
+option), ``{letters}`` ("A, B, C or D"), ``{labels}`` ("yes or no"), ``{context}`` (empty when the
+sample has none).  Images go before the text in the user turn, in the sample's order, unless the
+question holds ``<image N>`` placeholders (MMMU), in which case each image is placed there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from medgauge.registry import Registry
+from medgauge.types import MedgaugeError, Message, Sample
+
+_PLACEHOLDER = re.compile(r"<image (\d+)>")
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    name: str
+    text: str
+    system: str | None = None
+    description: str = ""
+
+
+templates: Registry[PromptTemplate] = Registry("prompt template")
+
+
+def register(template: PromptTemplate) -> PromptTemplate:
+    templates.register(template.name)(template)
+    return template
+
+
+def _or_list(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def format_options(options: dict[str, str]) -> str:
+    return "\n".join(f"{letter}. {text}" for letter, text in options.items())
+
+
+def fill(text: str, sample: Sample) -> str:
+    values = {
+        "question": sample.question,
+        "options": format_options(sample.options),
+        "letters": _or_list(list(sample.options)),
+        "labels": _or_list(list(sample.labels)),
+        "context": sample.context or "",
+    }
+    try:
+        return text.format_map(values).strip()
+    except KeyError as exc:
+        known = ", ".join("{" + k + "}" for k in values)
+        raise MedgaugeError(
+            f"prompt template has unknown placeholder {{{exc.args[0]}}} (known: {known})"
+        ) from None
+
+
+def resolve(name_or_text: str | None, sample: Sample) -> PromptTemplate:
+    """A registered name, literal template text (contains ``{``), or the default for the
+    sample's answer type."""
+    if not name_or_text or name_or_text == "default":
+        return templates.get(sample.answer_type)
+    if "{" in name_or_text:
+        return PromptTemplate(name="custom", text=name_or_text)
+    return templates.get(name_or_text)
+
+
+def render(sample: Sample, template: PromptTemplate, *, with_images: bool = True) -> list[Message]:
+    text = fill(template.text, sample)
+    content: list[dict] = []
+    images = list(sample.images) if with_images else []
+    if images and _PLACEHOLDER.search(text):
+        pos = 0
+        for match in _PLACEHOLDER.finditer(text):
+            if match.start() > pos:
+                content.append({"type": "text", "text": text[pos : match.start()]})
+            index = int(match.group(1)) - 1
+            if 0 <= index < len(images):
+                content.append({"type": "image", "image": images[index]})
+            pos = match.end()
+        if pos < len(text):
+            content.append({"type": "text", "text": text[pos:]})
+    else:
+        content.extend({"type": "image", "image": img} for img in images)
+        content.append({"type": "text", "text": text})
+    messages: list[Message] = []
+    if template.system:
+        messages.append({"role": "system", "content": template.system})
+    messages.append({"role": "user", "content": content})
+    return messages
+
+
+# Built-in defaults by answer type.  The MCQ wording follows LLaVA/MMStar
+# ("Answer with the option's letter from the given choices directly."); the open wording follows
+# LLaVA-Med's short-answer instruction.
+register(PromptTemplate(
+    "mcq",
+    "{context}\n\n{question}\n{options}\nAnswer with the option's letter from the given choices "
+    "directly.",
+    description="question, lettered options, answer with the letter",
+))
+register(PromptTemplate(
+    "yesno",
+    "{context}\n\n{question}\nAnswer with {labels}.",
+    description="closed question answered with yes/no (or the benchmark's labels)",
+))
+register(PromptTemplate(
+    "open",
+    "{context}\n\n{question}\nAnswer the question using a single word or phrase.",
+    description="open question, short free-text answer",
+))
+register(PromptTemplate(
+    "number",
+    "{context}\n\n{question}\nAnswer with a single number.",
+    description="numeric answer",
+))

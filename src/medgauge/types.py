@@ -1,0 +1,192 @@
+"""Typed records that flow through medgauge.
+
+benchmark loader -> Sample -> solver (prompt, probe) -> Request -> backend -> Response
+-> extractor/scorer -> ItemResult -> store / metrics / report.
+
+Hot-path records are plain slotted dataclasses (cheap to build thousands per second);
+configuration uses pydantic (see ``config.py``) for its field-naming validation errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AnswerType = Literal["mcq", "yesno", "open", "number"]
+YES_NO: tuple[str, ...] = ("yes", "no")
+
+#: Value of ``ItemResult.extracted`` when nothing could be parsed.  Kept as ``None`` in Python
+#: and shown as ``invalid`` to users.
+INVALID = None
+
+_HASH_CACHE: dict[tuple[str, int, int], str] = {}
+
+
+class MedgaugeError(Exception):
+    """An error whose message is a complete, one-line explanation for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A reference to one image; bytes are read only when a request is sent.
+
+    ``path`` is a file on disk.  ``b64`` holds an embedded base64 image (e.g. a GMAI-MMBench TSV
+    cell) in which case ``path`` names where it came from (``file.tsv#row``).  ``role`` labels the
+    image inside a multi-image sample (``prior``/``current``, ``example``...).
+    """
+
+    path: str
+    b64: str | None = None
+    role: str | None = None
+
+    def read_bytes(self) -> bytes:
+        if self.b64 is not None:
+            return base64.b64decode(self.b64)
+        try:
+            with open(self.path, "rb") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            raise MedgaugeError(f"image not found: {self.path}") from None
+        except OSError as exc:
+            raise MedgaugeError(f"cannot read image {self.path}: {exc.strerror}") from None
+
+    def content_hash(self) -> str:
+        """blake2b of the image bytes, cached per (path, mtime, size) for files."""
+        if self.b64 is not None:
+            return hashlib.blake2b(self.b64.encode(), digest_size=16).hexdigest()
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise MedgaugeError(f"image not found: {self.path}") from None
+        key = (self.path, st.st_mtime_ns, st.st_size)
+        cached = _HASH_CACHE.get(key)
+        if cached is None:
+            cached = hashlib.blake2b(self.read_bytes(), digest_size=16).hexdigest()
+            _HASH_CACHE[key] = cached
+        return cached
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One benchmark item.
+
+    ``answer`` is an option letter for ``mcq``, one of ``labels`` for ``yesno`` (PubMedQA uses
+    yes/no/maybe), free text for ``open`` and a number written as text for ``number``.
+    ``options`` maps letters to option texts in display order (empty unless ``mcq``).
+    ``cluster`` groups items that share an image or a case, for clustered intervals.
+    """
+
+    id: str
+    question: str
+    answer: str
+    answer_type: AnswerType = "mcq"
+    options: dict[str, str] = field(default_factory=dict)
+    images: tuple[ImageRef, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    context: str | None = None
+    labels: tuple[str, ...] = YES_NO
+    cluster: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GenParams:
+    temperature: float = 0.0
+    max_tokens: int | None = 512
+    top_p: float | None = None
+    seed: int | None = None
+    n: int = 1
+    logprobs: bool = False
+    top_logprobs: int | None = None
+    stop: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "seed": self.seed,
+            "n": self.n,
+            "logprobs": self.logprobs,
+            "top_logprobs": self.top_logprobs,
+            "stop": list(self.stop),
+        }
+
+
+# A chat message in OpenAI form, except that image parts are {"type": "image", "image": ImageRef}
+# until a backend encodes them.  Text parts are {"type": "text", "text": str}.
+Message = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Request:
+    """What a backend is asked.  ``meta`` is not part of the cache key (informational only).
+
+    ``continuations``: when non-empty, the backend scores these candidate assistant replies
+    (log-probabilities) instead of generating; used by MediConfusion-style greedy/prefix modes.
+    """
+
+    messages: list[Message]
+    params: GenParams = field(default_factory=GenParams)
+    continuations: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def images(self) -> list[ImageRef]:
+        out: list[ImageRef] = []
+        for m in self.messages:
+            content = m.get("content")
+            if isinstance(content, list):
+                out.extend(p["image"] for p in content if p.get("type") == "image")
+        return out
+
+    def text(self) -> str:
+        """All text of the request, joined; handy for baselines and logs."""
+        parts: list[str] = []
+        for m in self.messages:
+            content = m.get("content")
+            if isinstance(content, str):
+                parts.append(content)
+            elif isinstance(content, list):
+                parts.extend(p["text"] for p in content if p.get("type") == "text")
+        return "\n".join(parts)
+
+
+@dataclass(slots=True)
+class Response:
+    """A backend's answer.  ``error`` set means the request failed: never an answer."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    texts: tuple[str, ...] = ()  # all choices when n > 1 (texts[0] == text)
+    logprobs: list[dict[str, Any]] | None = None  # per generated token: token, logprob, top
+    option_logprobs: dict[str, float] | None = None  # for Request.continuations
+    usage: dict[str, int] = field(default_factory=dict)
+    latency_s: float = 0.0
+    error: str | None = None
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(slots=True)
+class ItemResult:
+    """One scored item: a sample under one variant (``clean`` or a probe's variant)."""
+
+    sample_id: str
+    variant: str = "clean"
+    request_hash: str | None = None
+    response: str = ""
+    extracted: str | None = None
+    correct: bool | None = None  # None when the request errored
+    metrics: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    confidence: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def invalid(self) -> bool:
+        return self.error is None and self.extracted is None
