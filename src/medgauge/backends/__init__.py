@@ -3,3 +3,4 @@
 from medgauge.backends.base import Backend, backends, create_backend, parse_model_spec
 
 __all__ = ["Backend", "backends", "create_backend", "parse_model_spec"]
+from medgauge.backends import baselines, openai_compat  # noqa: E402, F401

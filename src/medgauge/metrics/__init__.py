@@ -1,0 +1,3 @@
+from medgauge.metrics.accuracy import accuracy, grouped
+
+__all__ = ["accuracy", "grouped"]

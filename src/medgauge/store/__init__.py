@@ -1,0 +1,3 @@
+from medgauge.store.sqlite import Store
+
+__all__ = ["Store"]

@@ -1,0 +1,105 @@
+"""Baseline "models": the floor every benchmark should be read against.
+
+They are real backends on the same path as any model (requests, cache, store, scoring), so each
+benchmark shows its floor beside the models.
+
+- ``baseline:random``   seeded, uniform over the options (or the closed labels); open questions
+                        get a uniform draw from the benchmark's answer vocabulary.
+- ``baseline:constant`` always the same answer: option ``answer`` (default ``A``) for multiple
+                        choice, ``yes`` for closed questions (``constant=B`` / ``constant=no``
+                        override both through ``answer``).
+- ``baseline:prior``    the most frequent answer in the reference (training) split; when the
+                        benchmark has only its test split, the most frequent test answer, labelled
+                        ``prior-oracle`` because it has seen the test labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from typing import Any
+
+from medgauge.backends.base import Backend, backends
+from medgauge.benchmarks.base import Benchmark
+from medgauge.types import MedgaugeError, Request, Response, Sample
+
+
+@backends.register("baseline")
+class BaselineBackend(Backend):
+    kind = "baseline"
+    supports_images = True
+
+    def __init__(self, model: str, options: dict[str, Any] | None = None) -> None:
+        options = dict(options or {})
+        options.setdefault("concurrency", 4)
+        name, _, value = model.partition("=")
+        super().__init__(name, options)
+        if name not in ("random", "constant", "prior"):
+            raise MedgaugeError(f"unknown baseline {name!r} (known: random, constant, prior)")
+        self.seed = int(self.options.pop("seed", 0))
+        self.answer = value or str(self.options.pop("answer", ""))
+        self.oracle = False
+        self._prior: dict[str, str] = {}
+        self._vocabulary: list[str] = []
+
+    def identity(self) -> str:
+        if self.model == "random":
+            return f"baseline:random(seed={self.seed})"
+        if self.model == "constant":
+            return f"baseline:constant({self.answer or 'A/yes'})"
+        digest = hashlib.blake2b(repr(sorted(self._prior.items())).encode(),
+                                 digest_size=4).hexdigest()
+        return f"baseline:prior{'-oracle' if self.oracle else ''}({digest})"
+
+    def display_name(self) -> str:
+        if self.model == "prior":
+            return "prior-oracle" if self.oracle else "prior"
+        if self.model == "constant":
+            return f"constant({self.answer or 'A/yes'})"
+        return "random"
+
+    def prepare(self, benchmark: Benchmark) -> None:
+        reference = benchmark.reference_samples()
+        self.oracle = reference is None
+        samples = list(reference if reference is not None else benchmark.samples())
+        self._vocabulary = sorted({s.answer for s in samples if s.answer_type == "open"})
+        counts: dict[str, Counter[str]] = {}
+        for s in samples:
+            counts.setdefault(_kind(s.answer_type, s.options, s.labels), Counter())[
+                s.answer.lower() if s.answer_type == "yesno" else s.answer] += 1
+        # Most frequent answer per answer kind; ties broken by the answer's sort order so the
+        # choice is deterministic.
+        self._prior = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+                       for k, c in counts.items()}
+
+    async def generate(self, request: Request) -> Response:
+        meta = request.meta
+        answer_type = meta.get("answer_type", "mcq")
+        options: list[str] = list(meta.get("options") or [])
+        labels: list[str] = list(meta.get("labels") or ["yes", "no"])
+        choices = options if answer_type == "mcq" else labels if answer_type == "yesno" else []
+        if self.model == "random":
+            digest = hashlib.blake2b(f"{self.seed}\x00{request.text()}\x00"
+                                     f"{meta.get('sample_id')}".encode(), digest_size=8).digest()
+            rng = random.Random(int.from_bytes(digest, "big"))
+            pool = choices or self._vocabulary
+            return Response(text=rng.choice(pool) if pool else "", finish_reason="stop")
+        if self.model == "constant":
+            wanted = self.answer or ("yes" if answer_type == "yesno" else "A")
+            text = wanted if (not choices or wanted in choices) else (choices[0] if choices else "")
+            return Response(text=text, finish_reason="stop")
+        key = _kind(answer_type, options, labels)
+        text = self._prior.get(key)
+        if text is None or (choices and text not in choices):
+            text = choices[0] if choices else ""
+        return Response(text=text, finish_reason="stop")
+
+
+def _kind(answer_type: str, options: Any, labels: Any) -> str:
+    """Answers are pooled per kind of question (same option letters / labels)."""
+    if answer_type == "mcq":
+        return "mcq:" + "".join(options)
+    if answer_type == "yesno":
+        return "yesno:" + "/".join(labels)
+    return answer_type

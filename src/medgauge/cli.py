@@ -1,0 +1,182 @@
+"""The ``medgauge`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import click
+import typer
+from rich.console import Console
+
+from medgauge.types import MedgaugeError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Evaluate and stress-test medical LLMs and VLMs: scores with intervals, probes, reports.",
+)
+console = Console()
+err_console = Console(stderr=True)
+
+# Exit codes: 0 done, 1 done but some requests failed after retries, 2 error, 130 interrupted.
+EXIT_ERRORS, EXIT_FATAL, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def _kv(pairs: list[str] | None, what: str) -> dict[str, Any]:
+    """``key=value`` flags; values parsed as YAML scalars/lists (``5``, ``true``, ``[a, b]``)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise MedgaugeError(f"{what} {pair!r} must look like KEY=VALUE")
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            out[key.strip()] = value
+    return out
+
+
+def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
+                       store: str, limit: int | None, prompt: str | None, scoring: str | None,
+                       opt: list[str], model_opt: list[str], base_url: list[str],
+                       api_key_env: str | None, concurrency: int | None,
+                       generation: dict[str, Any], seed: int) -> dict[str, Any]:
+    bench_options = _kv(opt, "--opt")
+    benches = []
+    for spec in benchmark:
+        name, _, data = spec.partition("=")
+        benches.append({"name": name, "data": data or None, "options": bench_options,
+                        "limit": limit, "prompt": prompt, "scoring": scoring})
+    model_options = _kv(model_opt, "--model-opt")
+    if base_url:
+        model_options["base_url"] = base_url if len(base_url) > 1 else base_url[0]
+    if api_key_env:
+        model_options["api_key_env"] = api_key_env
+    if concurrency:
+        model_options["concurrency"] = concurrency
+    models = []
+    for spec in model:
+        kind = spec.partition(":")[0]
+        own = {k: v for k, v in model_options.items()
+               if kind == "openai" or k not in ("base_url", "api_key_env")}
+        models.append({"spec": spec, "options": own})
+    probes = [p.strip() for group in probe for p in group.split(",") if p.strip()]
+    return {"store": store, "seed": seed, "generation": generation, "benchmarks": benches,
+            "models": models, "probes": probes}
+
+
+@app.command()
+def run(
+    benchmark: list[str] = typer.Option([], "--benchmark", "-b", help="NAME or NAME=DATA_PATH; repeat for several."),
+    model: list[str] = typer.Option([], "--model", "-m", help="KIND:MODEL, e.g. baseline:random, openai:gpt-4o, hf:/ckpt; repeat."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML or TOML run config (flags are ignored when given)."),
+    probe: list[str] = typer.Option([], "--probe", "-p", help="Reliability probes, comma separated."),
+    store: str = typer.Option("medgauge.db", help="SQLite store file."),
+    limit: Optional[int] = typer.Option(None, min=1, help="Only the first N samples of each benchmark."),
+    prompt: Optional[str] = typer.Option(None, help="Prompt template name, or literal text with {question}."),
+    scoring: Optional[str] = typer.Option(None, help="Scoring mode (see medgauge list scoring)."),
+    opt: list[str] = typer.Option([], "--opt", help="Benchmark option KEY=VALUE (e.g. lang=zh)."),
+    model_opt: list[str] = typer.Option([], "--model-opt", help="Backend option KEY=VALUE."),
+    base_url: list[str] = typer.Option([], "--base-url", help="OpenAI-compatible base URL; repeat to spread load."),
+    api_key_env: Optional[str] = typer.Option(None, help="Environment variable holding the API key."),
+    concurrency: Optional[int] = typer.Option(None, min=1, help="Requests in flight per model."),
+    temperature: float = typer.Option(0.0, min=0.0),
+    max_tokens: int = typer.Option(512, min=1),
+    gen_seed: Optional[int] = typer.Option(None, "--gen-seed", help="Sampling seed sent to the model."),
+    logprobs: bool = typer.Option(False, help="Ask for token log-probabilities."),
+    top_logprobs: Optional[int] = typer.Option(None, min=0, max=20),
+    seed: int = typer.Option(0, help="Seed of baselines and probes."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Run benchmarks x models (and probes) into the store; resumes what is already stored."""
+    from medgauge.config import load_config, parse_config
+    from medgauge.workflow import build_tasks, execute
+
+    if config is not None:
+        cfg = load_config(config)
+    else:
+        if not benchmark or not model:
+            raise MedgaugeError("give at least one --benchmark and one --model (or --config FILE)")
+        generation = {"temperature": temperature, "max_tokens": max_tokens, "seed": gen_seed,
+                      "logprobs": logprobs, "top_logprobs": top_logprobs}
+        cfg = parse_config(_config_from_flags(
+            benchmark, model, probe, store, limit, prompt, scoring, opt, model_opt, base_url,
+            api_key_env, concurrency, generation, seed), "command line")
+    tasks = build_tasks(cfg)
+    resume = "medgauge " + shlex.join(sys.argv[1:])
+    code = execute(cfg, tasks, console=console, quiet=quiet, resume_command=resume)
+    raise typer.Exit(code)
+
+
+@app.command("list")
+def list_(what: str = typer.Argument("all", help="benchmarks | backends | probes | scoring | prompts | all")) -> None:
+    """List what is available: benchmarks (with their layouts), backends, probes, scoring modes."""
+    from medgauge.workflow import catalogue
+
+    sections = catalogue()
+    if what != "all" and what not in sections:
+        raise MedgaugeError(f"unknown list {what!r} (known: {', '.join(sections)}, all)")
+    from rich.table import Table
+
+    for name, rows in sections.items():
+        if what not in ("all", name):
+            continue
+        table = Table(title=name, title_justify="left", show_lines=(name == "benchmarks"))
+        table.add_column("name", style="bold")
+        table.add_column("description")
+        for key, text in rows:
+            table.add_row(key, text)
+        console.print(table)
+
+
+@app.command()
+def results(
+    run_ids: list[str] = typer.Argument(None, help="Run ids (prefixes work); all runs when omitted."),
+    store: str = typer.Option("medgauge.db", help="SQLite store file."),
+    by: list[str] = typer.Option([], "--by", help="Break accuracy down by this metadata field."),
+    export: Optional[Path] = typer.Option(None, help="Write the items to .jsonl, .csv or .parquet."),
+) -> None:
+    """Show the leaderboard of stored runs, breakdowns, or export their items."""
+    from medgauge.workflow import show_results
+
+    show_results(Path(store), run_ids or [], by, export, console)
+
+
+@app.command()
+def phantom(
+    out: Path = typer.Argument(..., help="Folder to write phantom.jsonl and images/ into."),
+    n_cases: int = typer.Option(60, min=1, help="Number of phantom cases."),
+    seed: int = typer.Option(0),
+) -> None:
+    """Generate the phantom benchmark (synthetic CT-like slices with known truth)."""
+    from medgauge.phantom import phantom_command
+
+    path = phantom_command(out, n_cases, seed)
+    console.print(f"wrote {path}")
+
+
+def main() -> None:
+    try:
+        code = app(standalone_mode=False)
+    except MedgaugeError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_FATAL)
+    except click.exceptions.Abort:
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Terminal tables: the leaderboard (benchmark x model) and group breakdowns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from medgauge.stats import Proportion
+
+
+def pct(p: Proportion) -> str:
+    if p.n == 0:
+        return "-"
+    return f"{100 * p.value:5.1f} [{100 * p.lo:4.1f}, {100 * p.hi:4.1f}]"
+
+
+def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboard") -> Table:
+    """rows: {benchmark, model, run_id, acc: Proportion}; sorted by benchmark, then accuracy."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("benchmark")
+    table.add_column("model")
+    table.add_column("accuracy % [95% CI]", justify="right")
+    table.add_column("n", justify="right")
+    table.add_column("invalid", justify="right")
+    table.add_column("errors", justify="right")
+    table.add_column("run", style="dim")
+    ordered = sorted(rows, key=lambda r: (r["benchmark"], -(r["acc"].value if r["acc"].n else -1)))
+    previous = None
+    for r in ordered:
+        acc: Proportion = r["acc"]
+        table.add_row(r["benchmark"] if r["benchmark"] != previous else "", r["model"], pct(acc),
+                      str(acc.n), str(acc.invalid), str(acc.errors), r["run_id"])
+        previous = r["benchmark"]
+    return table
+
+
+def breakdown_table(field: str, groups: Mapping[str, Proportion], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(field)
+    table.add_column("accuracy % [95% CI]", justify="right")
+    table.add_column("n", justify="right")
+    table.add_column("invalid", justify="right")
+    table.add_column("errors", justify="right")
+    for key, acc in groups.items():
+        table.add_row(key, pct(acc), str(acc.n), str(acc.invalid), str(acc.errors))
+    return table
+
+
+def print_tables(*tables: Table, console: Console | None = None) -> None:
+    console = console or Console()
+    for t in tables:
+        console.print(t)

@@ -1,0 +1,153 @@
+"""Run one task (benchmark x model x solver) into the store, resumably.
+
+Samples stream lazily from the benchmark to ``concurrency`` asyncio workers; each finished sample's
+items are committed at once.  A rerun of the same task (same run id) skips samples whose items are
+all stored without error, retries the rest, and so ends with exactly the rows an uninterrupted run
+would have written.  A ``MedgaugeError`` (wrong API key, corrupt image ...) stops the task: what
+is stored stays, the run is marked ``failed`` and the error propagates as one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import platform
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+import medgauge
+from medgauge.backends.base import Backend
+from medgauge.benchmarks.base import Benchmark
+from medgauge.runner.progress import Progress
+from medgauge.runner.solver import SolveContext, Solver
+from medgauge.scoring import get_scorer
+from medgauge.store import Store
+from medgauge.types import GenParams, MedgaugeError, Sample
+
+
+@dataclass
+class Task:
+    benchmark: Benchmark
+    backend: Backend
+    solver: Solver
+    prompt: str | None = None
+    scoring: str | None = None
+    params: GenParams = field(default_factory=GenParams)
+    seed: int = 0
+    limit: int | None = None
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark.describe(),
+            "model": self.backend.identity(),
+            "solver": {"name": self.solver.name, **self.solver.options},
+            "prompt": self.prompt,
+            "scoring": self.scoring or "default",
+            "params": self.params.as_dict(),
+            "seed": self.seed,
+            "limit": self.limit,
+        }
+
+    @property
+    def run_id(self) -> str:
+        blob = json.dumps(self.config(), sort_keys=True, default=str)
+        return hashlib.blake2b(blob.encode(), digest_size=6).hexdigest()
+
+    def samples(self) -> Iterator[Sample]:
+        it = self.benchmark.samples()
+        return islice(it, self.limit) if self.limit is not None else it
+
+
+@dataclass
+class TaskOutcome:
+    run_id: str
+    status: str
+    total: int
+    done: int = 0
+    skipped: int = 0
+    errors: int = 0
+    invalid: int = 0
+    sent: int = 0
+
+
+def versions(backend: Backend) -> dict[str, str]:
+    return {"medgauge": medgauge.__version__, "python": platform.python_version(),
+            "backend": backend.kind}
+
+
+async def run_task(task: Task, store: Store, progress: Progress | None = None) -> TaskOutcome:
+    run_id = task.run_id
+    total = sum(1 for _ in task.samples())
+    store.begin_run(run_id, task.backend.identity(), task.benchmark.name,
+                    None if task.solver.name == "clean" else task.solver.name,
+                    task.config(), versions(task.backend), total)
+    outcome = TaskOutcome(run_id, "running", total)
+    done = store.done_samples(run_id)
+    ctx = SolveContext(task.backend, store, prompt=task.prompt, scorer=get_scorer(task.scoring),
+                       params=task.params, seed=task.seed)
+    progress = progress or Progress.quiet()
+    progress.start_task(f"{task.benchmark.name} | {task.backend.display_name()} | "
+                        f"{task.solver.name}", total)
+    task.backend.prepare(task.benchmark)
+    stream = enumerate(task.samples())
+    seen: set[str] = set()
+
+    async def worker() -> None:
+        for seq, sample in stream:
+            if sample.id in seen:
+                raise MedgaugeError(f"benchmark {task.benchmark.name}: duplicate sample id "
+                                    f"{sample.id!r}")
+            seen.add(sample.id)
+            if sample.id in done:
+                outcome.skipped += 1
+                progress.advance(skipped=True)
+                continue
+            items = await task.solver.solve(sample, ctx)
+            store.put_items(run_id, sample, items, seq)
+            errors = sum(it.error is not None for it in items)
+            invalid = sum(it.invalid for it in items)
+            outcome.done += 1
+            outcome.errors += errors
+            outcome.invalid += invalid
+            progress.advance(errors=errors, invalid=invalid)
+
+    status = "failed"
+    try:
+        workers = [asyncio.create_task(worker()) for _ in range(task.backend.concurrency)]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for w in workers:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        status = "completed" if outcome.errors == 0 else "completed_with_errors"
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        status = "interrupted"
+        raise
+    finally:
+        outcome.status = status
+        outcome.sent = ctx.sent
+        store.end_run(run_id, status)
+        progress.finish_task()
+    return outcome
+
+
+async def run_tasks(tasks: list[Task], store: Store,
+                    progress: Progress | None = None) -> list[TaskOutcome]:
+    """Run tasks one after another; each distinct backend is started once and closed at the end."""
+    started: list[Backend] = []
+    outcomes: list[TaskOutcome] = []
+    try:
+        for task in tasks:
+            if not any(task.backend is b for b in started):
+                await task.backend.start()
+                started.append(task.backend)
+            outcomes.append(await run_task(task, store, progress))
+    finally:
+        for backend in started:
+            await backend.close()
+    return outcomes

@@ -1,0 +1,47 @@
+"""The cache key of a request: a hash of the exact request a backend would see.
+
+Model identity, generation parameters, messages (image parts replaced by the image's path and
+content hash) and scored continuations.  ``Request.meta`` is informational and not part of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from medgauge.types import Request
+
+
+def _message_for_key(message: dict[str, Any]) -> dict[str, Any]:
+    content = message.get("content")
+    if not isinstance(content, list):
+        return message
+    parts = []
+    for part in content:
+        if part.get("type") == "image":
+            img = part["image"]
+            parts.append({"type": "image", "path": img.path, "sha": img.content_hash(),
+                          **({"role": img.role} if img.role else {})})
+        else:
+            parts.append(part)
+    return {**message, "content": parts}
+
+
+def request_record(identity: str, request: Request) -> str:
+    """Canonical JSON of the request as stored for audit (no image bytes)."""
+    return json.dumps(
+        {
+            "model": identity,
+            "params": request.params.as_dict(),
+            "messages": [_message_for_key(m) for m in request.messages],
+            "continuations": list(request.continuations),
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def request_hash(record: str) -> str:
+    return hashlib.blake2b(record.encode(), digest_size=16).hexdigest()

@@ -1,0 +1,57 @@
+"""Export stored items to JSONL, CSV or Parquet (chosen by the file extension)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from medgauge.store.sqlite import Store
+from medgauge.types import MedgaugeError
+
+COLUMNS = ("run_id", "model", "benchmark", "probe", "sample_id", "variant", "question", "answer",
+           "response", "extracted", "invalid", "correct", "error", "confidence", "cluster",
+           "request_hash", "metrics", "metadata")
+
+
+def rows(store: Store, run_ids: list[str]) -> Iterator[dict[str, Any]]:
+    for run_id in run_ids:
+        run = store.run(run_id)
+        for item in store.items(run["run_id"]):
+            yield {"run_id": run["run_id"], "model": run["model"], "benchmark": run["benchmark"],
+                   "probe": run["probe"], **item,
+                   "invalid": item["error"] is None and item["extracted"] is None}
+
+
+def export_items(store: Store, run_ids: list[str], out: Path) -> int:
+    suffix = out.suffix.lower()
+    if suffix not in (".jsonl", ".csv", ".parquet"):
+        raise MedgaugeError(f"cannot export to {out}: use a .jsonl, .csv or .parquet file")
+    if not out.parent.exists():
+        raise MedgaugeError(f"export folder does not exist: {out.parent}")
+    n = 0
+    if suffix == ".jsonl":
+        with open(out, "w", encoding="utf-8") as fh:
+            for row in rows(store, run_ids):
+                fh.write(json.dumps({k: row[k] for k in COLUMNS}, ensure_ascii=False) + "\n")
+                n += 1
+        return n
+    flat = [{k: (json.dumps(row[k], ensure_ascii=False, sort_keys=True)
+                 if k in ("metrics", "metadata") else row[k]) for k in COLUMNS}
+            for row in rows(store, run_ids)]
+    if suffix == ".csv":
+        with open(out, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(flat)
+        return len(flat)
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MedgaugeError("Parquet export needs pyarrow: pip install 'medgauge[parquet]'") from None
+    table = pa.Table.from_pylist(flat) if flat else pa.table({k: [] for k in COLUMNS})
+    pq.write_table(table, out)
+    return len(flat)

@@ -1,0 +1,161 @@
+"""What the commands do, kept apart from argument parsing: build tasks from a config, execute
+them with a progress bar and clean Ctrl-C handling, print leaderboards, export items."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from medgauge.backends import create_backend
+from medgauge.benchmarks import create_benchmark
+from medgauge.config import RunConfig
+from medgauge.metrics import accuracy, grouped
+from medgauge.report.terminal import breakdown_table, leaderboard_table, print_tables
+from medgauge.runner.engine import Task, TaskOutcome, run_tasks
+from medgauge.runner.progress import Progress
+from medgauge.runner.solver import solvers
+from medgauge.store import Store
+from medgauge.types import MedgaugeError
+
+
+def build_tasks(cfg: RunConfig) -> list[Task]:
+    """Every benchmark x model, clean first, then each probe.  Fails before anything runs when a
+    benchmark folder, backend or probe name is wrong."""
+    import medgauge.probes  # noqa: F401 - registers probe solvers
+
+    params = cfg.generation.params()
+    models = [create_backend(m.spec, m.options) for m in cfg.models]
+    for name in cfg.probes:
+        solvers.get(name)
+    tasks = []
+    for b in cfg.benchmarks:
+        bench = create_benchmark(b.name, b.data, **b.options)
+        for backend in models:
+            for name in ["clean", *cfg.probes]:
+                solver = solvers.get(name)(**cfg.probe_options.get(name, {}))
+                tasks.append(Task(bench, backend, solver, prompt=b.prompt, scoring=b.scoring,
+                                  params=params, seed=cfg.seed, limit=b.limit))
+    return tasks
+
+
+def execute(cfg: RunConfig, tasks: list[Task], *, console: Console, quiet: bool,
+            resume_command: str) -> int:
+    store = Store(cfg.store)
+    progress = Progress.quiet() if quiet else Progress(console=Console(stderr=True))
+    outcomes: list[TaskOutcome] = []
+    try:
+        outcomes = _run_interruptibly(run_tasks(tasks, store, progress))
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: everything finished so far is stored. Resume with:"
+                      f"\n  {resume_command}", highlight=False, soft_wrap=True)
+        store.close()
+        return 130
+    run_ids = [t.run_id for t in tasks if t.solver.name == "clean"]
+    print_leaderboard(store, run_ids, console)
+    probe_runs = [t.run_id for t in tasks if t.solver.name != "clean"]
+    if probe_runs:
+        from medgauge.probes import print_trust_profile
+
+        print_trust_profile(store, probe_runs, console)
+    errors = sum(o.errors for o in outcomes)
+    store.close()
+    if errors:
+        console.print(f"[red]{errors} request(s) failed after retries[/] and are reported apart "
+                      f"from accuracy. Rerun to retry them:\n  {resume_command}",
+                      highlight=False, soft_wrap=True)
+        return 1
+    return 0
+
+
+def _run_interruptibly(coro: Any) -> Any:
+    """asyncio.run, turning the first Ctrl-C into a clean cancellation of the workers."""
+    loop = asyncio.new_event_loop()
+    main = loop.create_task(coro)
+    interrupted = False
+
+    def on_sigint() -> None:
+        nonlocal interrupted
+        interrupted = True
+        main.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError):  # pragma: no cover - non-POSIX
+        pass
+    try:
+        return loop.run_until_complete(main)
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+def leaderboard_rows(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for run_id in dict.fromkeys(run_ids):
+        run = store.run(run_id)
+        rows.append({"benchmark": run["benchmark"], "model": _model_name(run),
+                     "run_id": run["run_id"], "acc": accuracy(store.items(run["run_id"]))})
+    return rows
+
+
+def _model_name(run: dict[str, Any]) -> str:
+    return str(run["model"])
+
+
+def print_leaderboard(store: Store, run_ids: list[str], console: Console) -> None:
+    print_tables(leaderboard_table(leaderboard_rows(store, run_ids)), console=console)
+
+
+def show_results(store_path: Path, run_ids: list[str], by: list[str], export: Path | None,
+                 console: Console) -> None:
+    if not store_path.is_file():
+        raise MedgaugeError(f"store not found: {store_path}")
+    store = Store(store_path)
+    runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
+    clean = [r["run_id"] for r in runs if r["probe"] is None]
+    if export is not None:
+        from medgauge.store.export import export_items
+
+        n = export_items(store, [r["run_id"] for r in runs], export)
+        console.print(f"wrote {n} items to {export}")
+        return
+    if clean:
+        print_leaderboard(store, clean, console)
+    for field in by:
+        for r in runs:
+            groups = grouped(store.items(r["run_id"]), field)
+            print_tables(breakdown_table(field, groups,
+                                         f"{r['benchmark']} | {r['model']} by {field}"),
+                         console=console)
+    probe = [r["run_id"] for r in runs if r["probe"] is not None]
+    if probe:
+        from medgauge.probes import print_trust_profile
+
+        print_trust_profile(store, probe, console)
+    store.close()
+
+
+def catalogue() -> dict[str, list[tuple[str, str]]]:
+    import medgauge.backends as backends_pkg
+    import medgauge.benchmarks as benchmarks_pkg
+    import medgauge.probes  # noqa: F401
+    from medgauge.prompts import templates
+    from medgauge.scoring import scorers
+
+    return {
+        "benchmarks": [(n, cls.layout or "") for n, cls in benchmarks_pkg.benchmarks.items()],
+        "backends": [(n, (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "")
+                     for n, cls in backends_pkg.backends.items()],
+        "probes": [(n, cls.description) for n, cls in solvers.items() if n != "clean"],
+        "scoring": [(n, (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "")
+                    for n, fn in scorers.items()],
+        "prompts": [(n, t.description or t.text) for n, t in templates.items()],
+    }
