@@ -27,3 +27,69 @@ def shared_data() -> Path:
 @pytest.fixture
 def shared_bench() -> Path:
     return _need(BENCH)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    import socket
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+class InstantServer:
+    """The shared yardstick server (../shared/bench/instant_server.py) on a free local port."""
+
+    def __init__(self, script: Path, *args: str) -> None:
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), "--port", str(self.port), "--no-uvloop", *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port)
+
+    def stats(self) -> dict:
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stats", timeout=5) as r:
+            return json.loads(r.read())
+
+    def chat_requests(self) -> int:
+        return int(self.stats()["chat_requests"])
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def instant_server(shared_bench: Path):
+    """Factory: ``instant_server("--content", "yes", ...)`` starts one; all stop at teardown."""
+    started: list[InstantServer] = []
+
+    def start(*args: str) -> InstantServer:
+        server = InstantServer(shared_bench / "instant_server.py", *args)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -185,7 +185,9 @@ class ItemResult:
     metrics: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     confidence: float | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)  # merged over the sample's metadata
+    question: str | None = None  # set when a probe changed the question (else the sample's)
+    answer: str | None = None  # set when a probe changed the gold answer
 
     @property
     def invalid(self) -> bool:

@@ -54,9 +54,9 @@ def execute(cfg: RunConfig, tasks: list[Task], *, console: Console, quiet: bool,
                       f"\n  {resume_command}", highlight=False, soft_wrap=True)
         store.close()
         return 130
-    run_ids = [t.run_id for t in tasks if t.solver.name == "clean"]
+    run_ids = [o.run_id for t, o in zip(tasks, outcomes) if t.solver.name == "clean"]
     print_leaderboard(store, run_ids, console)
-    probe_runs = [t.run_id for t in tasks if t.solver.name != "clean"]
+    probe_runs = [o.run_id for t, o in zip(tasks, outcomes) if t.solver.name != "clean"]
     if probe_runs:
         from medgauge.probes import print_trust_profile
 
@@ -127,7 +127,7 @@ def show_results(store_path: Path, run_ids: list[str], by: list[str], export: Pa
         n = export_items(store, [r["run_id"] for r in runs], export)
         console.print(f"wrote {n} items to {export}")
         return
-    if clean:
+    if clean and not by:
         print_leaderboard(store, clean, console)
     for field in by:
         for r in runs:

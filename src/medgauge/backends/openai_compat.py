@@ -17,6 +17,7 @@ import json
 import os
 import random
 import time
+import uuid
 from typing import Any
 
 from medgauge.backends.base import Backend, backends
@@ -25,6 +26,9 @@ from medgauge.types import MedgaugeError, Request, Response
 
 _FATAL = {401: "unauthorised: check the API key", 403: "forbidden: check the API key and "
           "its permissions", 404: "not found: check the base URL and the model name"}
+
+
+_IMAGE_MARK = f"medgauge-image-{uuid.uuid4().hex}-"  # unique per process
 
 
 class _Transient(Exception):
@@ -94,24 +98,37 @@ class OpenAIBackend(Backend):
             headers["Authorization"] = f"Bearer {self.api_key}"
         return headers
 
-    def _message(self, message: dict[str, Any]) -> dict[str, Any]:
+    def _message(self, message: dict[str, Any], urls: list[str]) -> dict[str, Any]:
+        """Image parts become image_url parts holding a placeholder; ``payload`` splices the
+        data URL in afterwards (base64 needs no JSON escaping, and encoding megabytes of it
+        through ``json.dumps`` was the largest cost per request)."""
         content = message.get("content")
         if not isinstance(content, list):
             return message
         parts = []
         for part in content:
             if part.get("type") == "image":
-                url = data_url(part["image"], self.max_image_side)
-                parts.append({"type": "image_url", "image_url": {"url": url}})
+                urls.append(data_url(part["image"], self.max_image_side))
+                placeholder = f"{_IMAGE_MARK}{len(urls) - 1}"
+                parts.append({"type": "image_url", "image_url": {"url": placeholder}})
             else:
                 parts.append(part)
         return {"role": message["role"], "content": parts}
 
-    def body(self, request: Request) -> dict[str, Any]:
+    def payload(self, request: Request) -> bytes:
+        """The request body as JSON bytes, images included as data URLs."""
+        urls: list[str] = []
+        body = self.body(request, urls)
+        text = json.dumps(body)
+        for index, url in enumerate(urls):
+            text = text.replace(f'"{_IMAGE_MARK}{index}"', f'"{url}"', 1)
+        return text.encode()
+
+    def body(self, request: Request, urls: list[str]) -> dict[str, Any]:
         p = request.params
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [self._message(m) for m in request.messages],
+            "messages": [self._message(m, urls) for m in request.messages],
             "temperature": p.temperature,
         }
         if p.max_tokens is not None:
@@ -136,7 +153,7 @@ class OpenAIBackend(Backend):
             raise MedgaugeError("backend openai cannot score continuations (needs an hf: model)")
         if self._session is None:
             raise MedgaugeError("backend openai used before start()")
-        payload = json.dumps(self.body(request)).encode()
+        payload = self.payload(request)
         headers = self._headers()
         t0 = time.perf_counter()
         last = "no attempt made"

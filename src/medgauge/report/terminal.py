@@ -14,7 +14,7 @@ from medgauge.stats import Proportion
 def pct(p: Proportion) -> str:
     if p.n == 0:
         return "-"
-    return f"{100 * p.value:5.1f} [{100 * p.lo:4.1f}, {100 * p.hi:4.1f}]"
+    return f"{100 * p.value:.1f} [{100 * p.lo:.1f}-{100 * p.hi:.1f}]"
 
 
 def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboard") -> Table:
@@ -22,17 +22,17 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboa
     table = Table(title=title, title_justify="left")
     table.add_column("benchmark")
     table.add_column("model")
-    table.add_column("accuracy % [95% CI]", justify="right")
+    table.add_column("accuracy % [95% CI]", justify="right", no_wrap=True)
     table.add_column("n", justify="right")
     table.add_column("invalid", justify="right")
     table.add_column("errors", justify="right")
-    table.add_column("run", style="dim")
+    table.add_column("run", style="dim", no_wrap=True)
     ordered = sorted(rows, key=lambda r: (r["benchmark"], -(r["acc"].value if r["acc"].n else -1)))
     previous = None
     for r in ordered:
         acc: Proportion = r["acc"]
         table.add_row(r["benchmark"] if r["benchmark"] != previous else "", r["model"], pct(acc),
-                      str(acc.n), str(acc.invalid), str(acc.errors), r["run_id"])
+                      str(acc.n), str(acc.invalid), str(acc.errors), r["run_id"][:8])
         previous = r["benchmark"]
     return table
 
@@ -40,7 +40,7 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboa
 def breakdown_table(field: str, groups: Mapping[str, Proportion], title: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column(field)
-    table.add_column("accuracy % [95% CI]", justify="right")
+    table.add_column("accuracy % [95% CI]", justify="right", no_wrap=True)
     table.add_column("n", justify="right")
     table.add_column("invalid", justify="right")
     table.add_column("errors", justify="right")

@@ -79,9 +79,10 @@ def versions(backend: Backend) -> dict[str, str]:
 
 
 async def run_task(task: Task, store: Store, progress: Progress | None = None) -> TaskOutcome:
-    run_id = task.run_id
+    task.backend.prepare(task.benchmark)  # before the run id: a prior baseline's identity
+    run_id = task.run_id                  # depends on what it learnt
     total = sum(1 for _ in task.samples())
-    store.begin_run(run_id, task.backend.identity(), task.benchmark.name,
+    store.begin_run(run_id, task.backend.display_name(), task.benchmark.name,
                     None if task.solver.name == "clean" else task.solver.name,
                     task.config(), versions(task.backend), total)
     outcome = TaskOutcome(run_id, "running", total)
@@ -91,7 +92,6 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None) -
     progress = progress or Progress.quiet()
     progress.start_task(f"{task.benchmark.name} | {task.backend.display_name()} | "
                         f"{task.solver.name}", total)
-    task.backend.prepare(task.benchmark)
     stream = enumerate(task.samples())
     seen: set[str] = set()
 

@@ -1,0 +1,162 @@
+"""``hf:<path>``: a local Hugging Face checkpoint (text LLM or vision-language model), batched.
+
+Nothing is downloaded: the model id must be a local folder with ``config.json`` (the backend
+loads with ``local_files_only=True`` and sets ``HF_HUB_OFFLINE=1`` unless the user set it).
+Concurrent ``generate`` calls are gathered into batches (``hf_batcher``) and run by one worker
+thread (``hf_engine``): requests with different GenParams, scoring versus generation, and
+requests with versus without images never share a batch.
+
+Options (``--backend-opt`` / config file):
+  device               auto (cuda, then mps, then cpu) | cuda | cuda:1 | mps | cpu
+  dtype                auto (bf16/fp16 on GPU, fp32 on CPU) | float32 | bfloat16 | float16
+  attn_implementation  passed to from_pretrained (eager, sdpa, flash_attention_2); default: model's
+  batch_size           rows per forward pass (default 8)
+  batch_wait_s         how long an idle worker waits to fill a batch (default 0.02)
+  max_image_side       shrink images so the longer side is at most this many pixels
+  max_new_tokens       used when a request's max_tokens is None (default 512)
+  trust_remote_code    run modelling code shipped in the checkpoint folder (default false)
+  concurrency          requests in flight from the runner (default 2 * batch_size)
+
+torch and transformers are imported only when the backend is created (``pip install
+medgauge[hf]``).  See docs/backends-hf.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from medgauge.backends.base import Backend, backends
+from medgauge.backends.hf_batcher import Batcher
+from medgauge.types import MedgaugeError, Request, Response
+
+_KNOWN = ("device", "dtype", "attn_implementation", "batch_size", "batch_wait_s",
+          "max_image_side", "max_new_tokens", "trust_remote_code", "concurrency")
+
+
+def _int_opt(options: dict[str, Any], name: str, default: int | None, low: int = 1) -> int | None:
+    value = options.get(name, default)
+    if value is None:
+        return None
+    try:
+        out = int(value)
+    except (TypeError, ValueError):
+        raise MedgaugeError(f"hf: option {name} must be an integer, got {value!r}") from None
+    if out < low:
+        raise MedgaugeError(f"hf: option {name} must be >= {low}, got {out}")
+    return out
+
+
+def _bool_opt(options: dict[str, Any], name: str) -> bool:
+    value = options.get(name, False)
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _require_extra() -> None:
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise MedgaugeError(
+            f"the hf backend needs torch and transformers ({exc.name or 'a package'} is missing): "
+            "install medgauge[hf]"
+        ) from None
+
+
+def _check_path(model: str) -> Path:
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise MedgaugeError(
+            f"hf: {model!r} is not a local folder; medgauge never downloads weights "
+            "(HF_HUB_OFFLINE=1, local_files_only=True): fetch the checkpoint yourself and pass "
+            "its path, e.g. hf:/models/Qwen2-VL-2B-Instruct"
+        )
+    if not (path / "config.json").is_file():
+        raise MedgaugeError(f"hf: {path} has no config.json; is it a Hugging Face checkpoint?")
+    return path.resolve()
+
+
+@backends.register("hf")
+class HFBackend(Backend):
+    kind = "hf"
+    supports_images = True
+    supports_continuations = True
+
+    def __init__(self, model: str, options: dict[str, Any] | None = None) -> None:
+        opts = dict(options or {})
+        unknown = sorted(set(opts) - set(_KNOWN))
+        if unknown:
+            raise MedgaugeError(f"hf: unknown option(s) {', '.join(unknown)} "
+                                f"(known: {', '.join(_KNOWN)})")
+        batch_size = _int_opt(opts, "batch_size", 8)
+        assert batch_size is not None
+        opts.setdefault("concurrency", 2 * batch_size)
+        super().__init__(model, opts)
+        self.path = _check_path(model)
+        _require_extra()
+        from medgauge.backends.hf_engine import EngineOptions
+
+        max_new = _int_opt(self.options, "max_new_tokens", 512)
+        wait = float(self.options.get("batch_wait_s", 0.02))
+        self.batch_size = batch_size
+        self.engine_options = EngineOptions(
+            device=str(self.options.get("device", "auto")),
+            dtype=str(self.options.get("dtype", "auto")),
+            attn_implementation=self.options.get("attn_implementation") or None,
+            max_image_side=_int_opt(self.options, "max_image_side", None),
+            max_new_tokens=max_new if max_new is not None else 512,
+            trust_remote_code=_bool_opt(self.options, "trust_remote_code"),
+        )
+        try:
+            config = json.loads((self.path / "config.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise MedgaugeError(f"hf: cannot read {self.path / 'config.json'}: {exc}") from None
+        # known before loading, so the runner can skip image benchmarks for text-only models
+        self.supports_images = "vision_config" in config  # type: ignore[misc]
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medgauge-hf")
+        self._engine: Any = None
+        self._batcher: Batcher[Request, Response] = Batcher(
+            self._run_batch, self._executor, batch_size=batch_size, wait_s=wait
+        )
+
+    def identity(self) -> str:
+        return f"hf:{self.path}"
+
+    # ------------------------------------------------------------------ lifecycle
+    def _load(self) -> Any:
+        if self._engine is None:
+            from medgauge.backends.hf_engine import HFEngine
+
+            self._engine = HFEngine(str(self.path), self.engine_options, self.batch_size)
+        return self._engine
+
+    async def start(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._load)
+
+    async def close(self) -> None:
+        await self._batcher.close()
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.close()
+
+    @property
+    def batch_sizes(self) -> list[int]:
+        """Sizes of the batches run so far."""
+        return self._batcher.batch_sizes
+
+    # ------------------------------------------------------------------ requests
+    def _run_batch(self, requests: list[Request]) -> list[Response | BaseException]:
+        return self._load().run_batch(requests)  # worker thread: loads on first use
+
+    async def generate(self, request: Request) -> Response:
+        has_images = bool(request.images())
+        if request.continuations:
+            key: tuple[Any, ...] = ("score", has_images)
+        else:
+            key = ("generate", request.params, has_images)
+        return await self._batcher.submit(request, key)

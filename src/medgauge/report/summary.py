@@ -1,0 +1,349 @@
+"""Numbers behind the report: leaderboard, breakdowns, comparisons, probes, calibration.
+
+Everything here is plain data (dicts, dataclasses from :mod:`medgauge.stats`); rendering lives
+in ``html.py`` / ``tables.py`` / ``terminal.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from medgauge.report.data import ItemData, RunData, accuracy, is_invalid, variant_items, variants
+from medgauge.stats import (
+    DEFAULT_RESAMPLES,
+    MacroAverage,
+    PairedComparison,
+    Proportion,
+    ReliabilityBin,
+    auroc,
+    bootstrap_proportion,
+    brier,
+    ece,
+    holm,
+    macro_average,
+    overconfidence_rate,
+    paired_compare,
+    reliability,
+)
+
+MAX_GROUPS = 30
+
+
+def has_clusters(items: Sequence[ItemData]) -> bool:
+    return any(it["cluster"] is not None for it in items)
+
+
+def item_accuracy(items: Sequence[ItemData], seed: int = 0) -> Proportion:
+    """Wilson interval, or a cluster bootstrap when items carry cluster ids."""
+    if has_clusters(items):
+        return bootstrap_proportion(
+            [it["correct"] for it in items],
+            [it["cluster"] for it in items],
+            invalid=[is_invalid(it) and it["correct"] is False for it in items],
+            seed=seed,
+        )
+    return accuracy(items)
+
+
+def clean_runs(runs: Sequence[RunData]) -> dict[tuple[str, str], RunData]:
+    """The clean run per (benchmark, model); the latest ``started`` wins when repeated."""
+    out: dict[tuple[str, str], RunData] = {}
+    for run in sorted(runs, key=lambda r: (r["started"], r["run_id"])):
+        if run["probe"] is None:
+            out[(run["benchmark"], run["model"])] = run
+    return out
+
+
+def leaderboard(runs: Sequence[RunData]) -> list[dict[str, Any]]:
+    """Rows ``{benchmark, model, run_id, acc: Proportion}`` sorted by benchmark then accuracy.
+
+    The same row shape as ``report.terminal.leaderboard_table`` expects.
+    """
+    rows = [
+        {"benchmark": b, "model": m, "run_id": run["run_id"],
+         "acc": item_accuracy(variant_items(run))}
+        for (b, m), run in clean_runs(runs).items()
+    ]
+    rows.sort(key=lambda r: (r["benchmark"], -(r["acc"].value if r["acc"].n else -1), r["model"]))
+    return rows
+
+
+def macro_by_model(runs: Sequence[RunData]) -> dict[str, MacroAverage]:
+    """Macro accuracy per model over its benchmarks (only models with 2+ benchmarks)."""
+    per_model: dict[str, dict[str, list[float]]] = defaultdict(dict)
+    clusters: dict[str, dict[str, list[Any] | None]] = defaultdict(dict)
+    for (bench, model), run in clean_runs(runs).items():
+        items = [it for it in variant_items(run) if it["correct"] is not None]
+        if not items:
+            continue
+        per_model[model][bench] = [1.0 if it["correct"] else 0.0 for it in items]
+        clusters[model][bench] = (
+            [it["cluster"] for it in items] if has_clusters(items) else None
+        )
+    return {
+        model: macro_average(data, clusters[model])
+        for model, data in sorted(per_model.items())
+        if len(data) >= 2
+    }
+
+
+# ---- breakdowns -------------------------------------------------------------------------------
+
+def _group_values(value: Any) -> list[str]:
+    if isinstance(value, (list, tuple, set)):
+        return [str(v) for v in value if isinstance(v, (str, int, float, bool))]
+    if isinstance(value, (str, int, bool)) or (isinstance(value, float) and math.isfinite(value)):
+        return [str(value)]
+    return []
+
+
+def group_fields(items: Sequence[ItemData], max_groups: int = MAX_GROUPS) -> list[str]:
+    """Metadata fields worth a breakdown: present on half the items, 2..max_groups values,
+    and not identifier-like (fewer distinct values than half the items)."""
+    n = len(items)
+    if n == 0:
+        return []
+    present: Counter[str] = Counter()
+    distinct: dict[str, set[str]] = defaultdict(set)
+    for it in items:
+        for key, value in it["metadata"].items():
+            vals = _group_values(value)
+            if vals:
+                present[key] += 1
+                if len(distinct[key]) <= max_groups:
+                    distinct[key].update(vals)
+    return sorted(
+        k for k, c in present.items()
+        if c * 2 >= n and 2 <= len(distinct[k]) <= max_groups and len(distinct[k]) * 2 <= n
+    )
+
+
+def breakdown(items: Sequence[ItemData], field: str) -> dict[str, Proportion]:
+    """Accuracy per value of a metadata field (list values count the item in each group)."""
+    groups: dict[str, list[ItemData]] = defaultdict(list)
+    for it in items:
+        for v in _group_values(it["metadata"].get(field)):
+            groups[v].append(it)
+    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:MAX_GROUPS]
+    return {k: accuracy(v) for k, v in ordered}
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    benchmark: str
+    field: str
+    models: list[str]
+    groups: list[str]
+    cells: dict[tuple[str, str], Proportion]  # (group, model) -> accuracy
+
+
+def breakdowns(runs: Sequence[RunData], group_by: Sequence[str] | None = None) -> list[Breakdown]:
+    by_bench: dict[str, dict[str, RunData]] = defaultdict(dict)
+    for (bench, model), run in clean_runs(runs).items():
+        by_bench[bench][model] = run
+    out = []
+    for bench in sorted(by_bench):
+        models = sorted(by_bench[bench])
+        items_by_model = {m: variant_items(by_bench[bench][m]) for m in models}
+        all_items = [it for its in items_by_model.values() for it in its]
+        fields = group_fields(all_items) if group_by is None else [
+            f for f in group_by if any(f in it["metadata"] for it in all_items)
+        ]
+        for field in fields:
+            cells: dict[tuple[str, str], Proportion] = {}
+            counts: Counter[str] = Counter()
+            for m in models:
+                for g, p in breakdown(items_by_model[m], field).items():
+                    cells[(g, m)] = p
+                    counts[g] += p.n + p.errors
+            groups = sorted(counts, key=lambda g: (-counts[g], g))[:MAX_GROUPS]
+            if groups:
+                out.append(Breakdown(bench, field, models, groups, cells))
+    return out
+
+
+# ---- paired comparisons -----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    benchmark: str
+    model_a: str
+    model_b: str
+    result: PairedComparison
+    p_holm: float | None  # McNemar p adjusted (Holm) across benchmarks for this model pair
+
+
+def comparisons(
+    runs: Sequence[RunData], n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+) -> list[Comparison]:
+    """Every pair of models on every shared benchmark (clean variant, paired by sample id)."""
+    by_bench: dict[str, dict[str, RunData]] = defaultdict(dict)
+    for (bench, model), run in clean_runs(runs).items():
+        by_bench[bench][model] = run
+    raw: list[tuple[str, str, str, PairedComparison]] = []
+    for bench in sorted(by_bench):
+        for ma, mb in itertools.combinations(sorted(by_bench[bench]), 2):
+            ia = variant_items(by_bench[bench][ma])
+            ib = variant_items(by_bench[bench][mb])
+            clusters = {it["sample_id"]: it["cluster"] for it in ia} if has_clusters(ia) else None
+            res = paired_compare(
+                {it["sample_id"]: it["correct"] for it in ia},
+                {it["sample_id"]: it["correct"] for it in ib},
+                clusters,
+                intersection=True,
+                names=(ma, mb),
+                n_resamples=n_resamples,
+                seed=seed,
+            )
+            raw.append((bench, ma, mb, res))
+    # Holm across benchmarks, separately for each model pair
+    adjusted: dict[int, float] = {}
+    by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, (_, ma, mb, res) in enumerate(raw):
+        if res.p_mcnemar is not None:
+            by_pair[(ma, mb)].append(i)
+    for idxs in by_pair.values():
+        for i, p in zip(idxs, holm([raw[i][3].p_mcnemar for i in idxs]), strict=True):  # type: ignore[misc]
+            adjusted[i] = p
+    return [Comparison(b, ma, mb, r, adjusted.get(i)) for i, (b, ma, mb, r) in enumerate(raw)]
+
+
+# ---- probes -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ProbeRow:
+    run_id: str
+    model: str
+    benchmark: str
+    probe: str
+    variant: str
+    acc: Proportion
+    delta: PairedComparison | None  # variant minus clean, paired by sample id
+    metrics: dict[str, tuple[float, int]]  # metric name -> (mean, n)
+
+
+def _metric_means(items: Sequence[ItemData]) -> dict[str, tuple[float, int]]:
+    sums: dict[str, float] = defaultdict(float)
+    counts: Counter[str] = Counter()
+    for it in items:
+        for k, v in it["metrics"].items():
+            if isinstance(v, (int, float)) and math.isfinite(v):
+                sums[k] += float(v)
+                counts[k] += 1
+    return {k: (sums[k] / counts[k], counts[k]) for k in sorted(counts)}
+
+
+def trust_profile(
+    runs: Sequence[RunData], n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+) -> list[ProbeRow]:
+    """One row per (probe run, variant): accuracy, paired change vs clean, mean item metrics.
+
+    The clean reference is the run's own ``clean`` variant when present, else the clean run of
+    the same model and benchmark.
+    """
+    clean = clean_runs(runs)
+    rows = []
+    for run in sorted(runs, key=lambda r: (r["benchmark"], r["model"], r["probe"] or "")):
+        if run["probe"] is None:
+            continue
+        ref_items = variant_items(run)
+        if not ref_items and (run["benchmark"], run["model"]) in clean:
+            ref_items = variant_items(clean[(run["benchmark"], run["model"])])
+        ref = {it["sample_id"]: it["correct"] for it in ref_items}
+        for var in variants(run):
+            items = variant_items(run, var)
+            delta = None
+            if var != "clean" and ref:
+                cur = {it["sample_id"]: it["correct"] for it in items}
+                if set(cur) & set(ref):
+                    delta = paired_compare(
+                        cur, ref, intersection=True, n_resamples=n_resamples, seed=seed
+                    )
+            rows.append(ProbeRow(run["run_id"], run["model"], run["benchmark"], run["probe"] or "",
+                                 var, accuracy(items), delta, _metric_means(items)))
+    return rows
+
+
+# ---- calibration ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    run_id: str
+    model: str
+    benchmark: str
+    probe: str | None
+    n: int
+    ece: float
+    brier: float
+    auroc: float
+    overconfidence: float
+    bins: list[ReliabilityBin]
+
+
+def calibrations(runs: Sequence[RunData]) -> list[Calibration]:
+    """Per run, over answered items that state a confidence (all variants)."""
+    out = []
+    for run in runs:
+        pts = [(it["confidence"], bool(it["correct"])) for it in run["items"]
+               if it["confidence"] is not None and it["correct"] is not None]
+        if not pts:
+            continue
+        conf = [c for c, _ in pts]
+        ok = [y for _, y in pts]
+        out.append(Calibration(run["run_id"], run["model"], run["benchmark"], run["probe"],
+                               len(pts), ece(conf, ok), brier(conf, ok), auroc(conf, ok),
+                               overconfidence_rate(conf, ok), reliability(conf, ok)))
+    return out
+
+
+# ---- phantom: accuracy vs lesion size ----------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class SizeCurve:
+    benchmark: str
+    bins: list[tuple[float, float]]  # (lo, hi] radius ranges (first closed)
+    per_model: dict[str, list[Proportion]]
+
+
+def _radius(it: ItemData) -> float | None:
+    v = it["metadata"].get("nodule_radius")
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def size_curves(runs: Sequence[RunData], n_bins: int = 6) -> list[SizeCurve]:
+    """Accuracy by ``nodule_radius`` bins (equal width over the observed range) per model."""
+    by_bench: dict[str, dict[str, list[ItemData]]] = defaultdict(dict)
+    for (bench, model), run in clean_runs(runs).items():
+        items = [it for it in variant_items(run) if _radius(it) is not None]
+        if items:
+            by_bench[bench][model] = items
+    out = []
+    for bench in sorted(by_bench):
+        radii = [_radius(it) for its in by_bench[bench].values() for it in its]
+        lo, hi = min(radii), max(radii)  # type: ignore[type-var]
+        k = 1 if hi == lo else n_bins
+        width = (hi - lo) / k if k > 1 else 1.0  # type: ignore[operator]
+        edges = [lo + width * i for i in range(k)] + [hi]  # type: ignore[operator]
+        bins = [(edges[i], edges[i + 1]) for i in range(k)]
+
+        def which(r: float, edges: list[float] = edges, k: int = k) -> int:
+            for i in range(k):
+                if r <= edges[i + 1]:
+                    return i
+            return k - 1
+
+        per_model = {}
+        for model, items in sorted(by_bench[bench].items()):
+            groups: list[list[ItemData]] = [[] for _ in range(k)]
+            for it in items:
+                groups[which(_radius(it))].append(it)  # type: ignore[arg-type]
+            per_model[model] = [accuracy(g) for g in groups]
+        out.append(SizeCurve(bench, bins, per_model))
+    return out

@@ -1,0 +1,69 @@
+"""Kill a run with SIGKILL midway, rerun it, and check the store equals an uninterrupted run's:
+same items, no duplicate rows, and no request sent again for a response already stored.
+Real CLI process, real HTTP server, real VQA-RAD images, real SQLite files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+COLUMNS = "sample_id, variant, request_hash, response, extracted, correct, error, question, answer"
+
+
+def _cli(store: Path, data: Path, url: str) -> list[str]:
+    return [sys.executable, "-m", "medgauge.cli", "run", "--benchmark",
+            f"vqa-rad={data / 'vqa_rad'}", "--model", "openai:instant", "--base-url", url,
+            "--concurrency", "4", "--store", str(store), "--quiet"]
+
+
+def _items(store: Path) -> list[tuple]:
+    with sqlite3.connect(store) as db:
+        return db.execute(f"SELECT {COLUMNS} FROM items ORDER BY sample_id, variant").fetchall()
+
+
+def _count(store: Path, table: str) -> int:
+    try:
+        with sqlite3.connect(store) as db:
+            return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_sigkill_midway_then_resume_equals_uninterrupted_run(shared_data, instant_server,
+                                                             tmp_path):
+    server = instant_server("--content", "yes", "--delay-ms", "15")
+    killed, clean = tmp_path / "killed.db", tmp_path / "clean.db"
+
+    proc = subprocess.Popen(_cli(killed, shared_data, server.url), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while _count(killed, "items") < 120 and time.time() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stored_responses = _count(killed, "responses")
+    stored_items = _count(killed, "items")
+    assert 120 <= stored_items < 451, "the run must be killed midway"
+
+    before = server.chat_requests()
+    rerun = subprocess.run(_cli(killed, shared_data, server.url), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    # Only what was not stored is asked again: no request for a stored response.
+    assert server.chat_requests() - before == 451 - stored_responses
+
+    full = subprocess.run(_cli(clean, shared_data, server.url), capture_output=True, text=True)
+    assert full.returncode == 0, full.stderr
+
+    resumed_rows, clean_rows = _items(killed), _items(clean)
+    assert len(resumed_rows) == 451 == len({r[:2] for r in resumed_rows})
+    assert resumed_rows == clean_rows
+    with sqlite3.connect(killed) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT request_hash) FROM responses"
+                          ).fetchone() == (451, 451)
+        assert db.execute("SELECT status FROM runs").fetchall() == [("completed",)]
