@@ -81,6 +81,7 @@ def versions(backend: Backend) -> dict[str, str]:
 async def run_task(task: Task, store: Store, progress: Progress | None = None) -> TaskOutcome:
     task.backend.prepare(task.benchmark)  # before the run id: a prior baseline's identity
     run_id = task.run_id                  # depends on what it learnt
+    task.solver.prepare(task.benchmark)
     total = sum(1 for _ in task.samples())
     store.begin_run(run_id, task.backend.display_name(), task.benchmark.name,
                     None if task.solver.name == "clean" else task.solver.name,

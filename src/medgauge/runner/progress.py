@@ -19,10 +19,10 @@ class Progress:
     """Wraps rich's progress bar; ``Progress.quiet()`` shows nothing (tests, piped output)."""
 
     def __init__(self, console: Console | None = None, enabled: bool = True) -> None:
-        self.enabled = enabled
+        self.console = console or Console(stderr=True)
+        self.enabled = enabled and self.console.is_terminal  # no bar in logs and pipes
         self._bar: RichProgress | None = None
         self._task = None
-        self.console = console or Console(stderr=True)
         self.errors = 0
         self.invalid = 0
         self.count = 0

@@ -21,6 +21,7 @@ from medgauge.types import GenParams, ItemResult, Message, Request, Response, Sa
 
 if TYPE_CHECKING:
     from medgauge.backends.base import Backend
+    from medgauge.benchmarks.base import Benchmark
     from medgauge.store import Store
 
 
@@ -86,6 +87,9 @@ class Solver(ABC):
 
     def __init__(self, **options: Any) -> None:
         self.options = options
+
+    def prepare(self, benchmark: Benchmark) -> None:  # noqa: B027 - optional hook
+        """Called once before the samples stream (e.g. to index images by modality)."""
 
     @abstractmethod
     async def solve(self, sample: Sample, ctx: SolveContext) -> list[ItemResult]:
