@@ -150,6 +150,46 @@ def results(
 
 
 @app.command()
+def score(
+    benchmark: str = typer.Option(..., "--benchmark", "-b", help="NAME or NAME=DATA_PATH."),
+    predictions: Path = typer.Option(..., "--predictions", help="JSONL or CSV: id (or question) and the raw response."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Per-item extraction to .jsonl or .csv."),
+    scoring: Optional[str] = typer.Option(None, help="Scoring mode (see medgauge list scoring)."),
+    opt: list[str] = typer.Option([], "--opt", help="Benchmark option KEY=VALUE."),
+    id_field: str = typer.Option("id", help="Column holding the sample id."),
+    question_field: str = typer.Option("question", help="Column holding the question (used when the id is absent)."),
+    response_field: Optional[str] = typer.Option(None, help="Column holding the raw response."),
+    by: list[str] = typer.Option([], "--by", help="Break accuracy down by this metadata field."),
+    store: Optional[str] = typer.Option(None, help="Keep the scored items in this store (default: a temporary one)."),
+) -> None:
+    """Score an external predictions file against a benchmark, without a model, through the same
+    extraction and metrics as `medgauge run`."""
+    from medgauge.workflow import score_predictions
+
+    options = {"id_field": id_field, "question_field": question_field}
+    if response_field:
+        options["response_field"] = response_field
+    raise typer.Exit(score_predictions(benchmark, predictions, options, _kv(opt, "--opt"),
+                                       scoring, by, out, store, console))
+
+
+@app.command()
+def compare(
+    run_ids: list[str] = typer.Argument(..., help="Two or more clean runs (prefixes work)."),
+    store: str = typer.Option("medgauge.db", help="SQLite store file."),
+    intersection: bool = typer.Option(False, help="Compare only the items both runs have."),
+    resamples: int = typer.Option(10000, min=100, help="Bootstrap resamples."),
+    seed: int = typer.Option(0, help="Bootstrap seed."),
+    clustered: bool = typer.Option(True, help="Resample clusters (shared images/cases), not items."),
+) -> None:
+    """Paired comparison of models on the same items: difference with a paired bootstrap CI,
+    exact McNemar test, win/tie/loss, Holm correction across benchmarks, macro average."""
+    from medgauge.workflow import show_comparison
+
+    show_comparison(Path(store), run_ids, intersection, resamples, seed, clustered, console)
+
+
+@app.command()
 def phantom(
     out: Path = typer.Argument(..., help="Folder to write phantom.jsonl and images/ into."),
     n_cases: int = typer.Option(60, min=1, help="Number of phantom cases."),

@@ -159,3 +159,73 @@ def catalogue() -> dict[str, list[tuple[str, str]]]:
                     for n, fn in scorers.items()],
         "prompts": [(n, t.description or t.text) for n, t in templates.items()],
     }
+
+
+def score_predictions(benchmark: str, predictions: Path, backend_options: dict[str, Any],
+                      bench_options: dict[str, Any], scoring: str | None, by: list[str],
+                      out: Path | None, store_path: str | None, console: Console) -> int:
+    """``medgauge score``: a run whose model is the ``replay`` backend over the predictions."""
+    import tempfile
+
+    from medgauge.config import parse_config
+
+    name, _, data = benchmark.partition("=")
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = parse_config({
+            "store": store_path or str(Path(tmp) / "score.db"),
+            "benchmarks": [{"name": name, "data": data or None, "options": bench_options,
+                            "scoring": scoring}],
+            "models": [{"spec": f"replay:{predictions}", "options": backend_options}],
+        }, "score")
+        tasks = build_tasks(cfg)
+        store = Store(cfg.store)
+        outcomes = _run_interruptibly(run_tasks(tasks, store, Progress.quiet()))
+        run_ids = [o.run_id for o in outcomes]
+        print_leaderboard(store, run_ids, console)
+        for field in by:
+            groups = grouped(store.items(run_ids[0]), field)
+            print_tables(breakdown_table(field, groups, f"{name} by {field}"), console=console)
+        if out is not None:
+            from medgauge.store.export import export_extraction
+
+            n = export_extraction(store, run_ids, out)
+            console.print(f"wrote the extraction of {n} items to {out}")
+        missing = sum(o.errors for o in outcomes)
+        store.close()
+    if missing:
+        console.print(f"[yellow]{missing} sample(s) had no prediction[/] (reported as errors).")
+    return 0
+
+
+def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, resamples: int,
+                    seed: int, clustered: bool, console: Console) -> None:
+    from rich.table import Table
+
+    from medgauge.compare import compare_runs, summary
+
+    if not store_path.is_file():
+        raise MedgaugeError(f"store not found: {store_path}")
+    store = Store(store_path)
+    comparisons, macros = compare_runs(store, run_ids, intersection=intersection,
+                                       n_resamples=resamples, seed=seed, clustered=clustered)
+    table = Table(title="Paired comparison (A - B)", title_justify="left")
+    for col in ("benchmark", "A", "B", "n", "acc A %", "acc B %", "diff % [95% CI]",
+                "McNemar p", "Holm p", "outcome"):
+        table.add_column(col, no_wrap=col.startswith("diff"))
+    for c in comparisons:
+        r = c.result
+        dropped = f" (-{r.dropped_a}/-{r.dropped_b})" if r.dropped_a or r.dropped_b else ""
+        table.add_row(c.benchmark, c.model_a, c.model_b, f"{r.n}{dropped}",
+                      f"{100 * r.mean_a:.1f}", f"{100 * r.mean_b:.1f}",
+                      f"{100 * r.diff:+.1f} [{100 * r.lo:+.1f}, {100 * r.hi:+.1f}]",
+                      "-" if r.p_mcnemar is None else f"{r.p_mcnemar:.3g}",
+                      "-" if c.p_holm is None else f"{c.p_holm:.3g}", r.outcome)
+    console.print(table)
+    wtl = summary(comparisons)
+    console.print("A against B, win / tie / loss: " + " / ".join(
+        f"{int(wtl[k])} ({wtl[k + '_pct']:.0f}%)" for k in ("win", "tie", "loss")))
+    for model, macro in macros.items():
+        parts = ", ".join(f"{b} {100 * ci.estimate:.1f}" for b, ci in macro.per_benchmark.items())
+        console.print(f"macro average {model}: {100 * macro.estimate:.1f} "
+                      f"[{100 * macro.lo:.1f}, {100 * macro.hi:.1f}] over {parts}")
+    store.close()

@@ -3,5 +3,5 @@
 from medgauge.backends.base import Backend, backends, create_backend, parse_model_spec
 
 __all__ = ["Backend", "backends", "create_backend", "parse_model_spec"]
-from medgauge.backends import baselines, openai_compat  # noqa: E402, F401
+from medgauge.backends import baselines, openai_compat, replay  # noqa: E402, F401
 from medgauge.backends import hf  # noqa: F401, E402

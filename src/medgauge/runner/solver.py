@@ -48,7 +48,8 @@ class SolveContext:
         return Request(
             messages=messages if messages is not None else self.messages(sample),
             params=params or self.params,
-            meta={"sample_id": sample.id, "answer_type": sample.answer_type,
+            meta={"sample_id": sample.id, "question": sample.question,
+                  "answer_type": sample.answer_type,
                   "options": list(sample.options), "labels": list(sample.labels), **meta},
         )
 

@@ -55,3 +55,29 @@ def export_items(store: Store, run_ids: list[str], out: Path) -> int:
     table = pa.Table.from_pylist(flat) if flat else pa.table({k: [] for k in COLUMNS})
     pq.write_table(table, out)
     return len(flat)
+
+
+EXTRACTION_COLUMNS = ("sample_id", "response", "extracted", "invalid", "correct", "answer",
+                      "error")
+
+
+def export_extraction(store: Store, run_ids: list[str], out: Path) -> int:
+    """Per-item extraction (id, raw response, extracted answer or invalid, correct) to JSONL/CSV."""
+    suffix = out.suffix.lower()
+    if suffix not in (".jsonl", ".csv"):
+        raise MedgaugeError(f"cannot write the extraction to {out}: use .jsonl or .csv")
+    records = []
+    for row in rows(store, run_ids):
+        rec = {k: row[k] for k in EXTRACTION_COLUMNS}
+        if rec["invalid"]:
+            rec["extracted"] = "invalid"
+        records.append(rec)
+    with open(out, "w", encoding="utf-8", newline="") as fh:
+        if suffix == ".jsonl":
+            for rec in records:
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.DictWriter(fh, fieldnames=EXTRACTION_COLUMNS)
+            writer.writeheader()
+            writer.writerows(records)
+    return len(records)
