@@ -1,6 +1,7 @@
 """Throughput of medgauge's OpenAI-compatible path against the yardstick client, in one run.
 
-    python benchmarks/throughput.py [--shared ../shared] [--n 2000] [--n-big 20000] [--concurrency 32]
+    python benchmarks/throughput.py [--shared ../shared] [--n 2000] [--n-big 20000]
+                                    [--concurrency 32]
 
 Uses ../shared/bench: make_workload.py (N yes/no VQA-RAD requests with real JPEGs),
 instant_server.py (answers at once) and yardstick_client.py (the least a client must do).

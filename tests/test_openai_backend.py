@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from scripted_server import ScriptedServer, completion
 
 from medgauge.backends import create_backend
 from medgauge.benchmarks import create_benchmark
@@ -17,6 +16,7 @@ from medgauge.runner.engine import Task, run_tasks
 from medgauge.runner.solver import solvers
 from medgauge.store import Store
 from medgauge.types import GenParams, ImageRef, MedgaugeError, Request
+from scripted_server import ScriptedServer, completion
 
 
 def _vqa_rad_task(data: Path, url: str, limit: int, **options: object) -> Task:

@@ -7,14 +7,13 @@ import asyncio
 import csv
 import json
 
-from test_cli import medgauge
-
 from medgauge.backends import create_backend
 from medgauge.benchmarks import create_benchmark
 from medgauge.metrics import accuracy
 from medgauge.runner.engine import Task, run_tasks
 from medgauge.runner.solver import solvers
 from medgauge.store import Store
+from test_cli import medgauge
 
 
 def test_score_matches_run_on_the_same_answers(shared_data, tmp_path):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import click
 import typer
@@ -76,22 +75,22 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
 def run(
     benchmark: list[str] = typer.Option([], "--benchmark", "-b", help="NAME or NAME=DATA_PATH; repeat for several."),
     model: list[str] = typer.Option([], "--model", "-m", help="KIND:MODEL, e.g. baseline:random, openai:gpt-4o, hf:/ckpt; repeat."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML or TOML run config (flags are ignored when given)."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="YAML or TOML run config (flags are ignored when given)."),
     probe: list[str] = typer.Option([], "--probe", "-p", help="Reliability probes, comma separated."),
     store: str = typer.Option("medgauge.db", help="SQLite store file."),
-    limit: Optional[int] = typer.Option(None, min=1, help="Only the first N samples of each benchmark."),
-    prompt: Optional[str] = typer.Option(None, help="Prompt template name, or literal text with {question}."),
-    scoring: Optional[str] = typer.Option(None, help="Scoring mode (see medgauge list scoring)."),
+    limit: int | None = typer.Option(None, min=1, help="Only the first N samples of each benchmark."),
+    prompt: str | None = typer.Option(None, help="Prompt template name, or literal text with {question}."),
+    scoring: str | None = typer.Option(None, help="Scoring mode (see medgauge list scoring)."),
     opt: list[str] = typer.Option([], "--opt", help="Benchmark option KEY=VALUE (e.g. lang=zh)."),
     model_opt: list[str] = typer.Option([], "--model-opt", help="Backend option KEY=VALUE."),
     base_url: list[str] = typer.Option([], "--base-url", help="OpenAI-compatible base URL; repeat to spread load."),
-    api_key_env: Optional[str] = typer.Option(None, help="Environment variable holding the API key."),
-    concurrency: Optional[int] = typer.Option(None, min=1, help="Requests in flight per model."),
+    api_key_env: str | None = typer.Option(None, help="Environment variable holding the API key."),
+    concurrency: int | None = typer.Option(None, min=1, help="Requests in flight per model."),
     temperature: float = typer.Option(0.0, min=0.0),
     max_tokens: int = typer.Option(512, min=1),
-    gen_seed: Optional[int] = typer.Option(None, "--gen-seed", help="Sampling seed sent to the model."),
+    gen_seed: int | None = typer.Option(None, "--gen-seed", help="Sampling seed sent to the model."),
     logprobs: bool = typer.Option(False, help="Ask for token log-probabilities."),
-    top_logprobs: Optional[int] = typer.Option(None, min=0, max=20),
+    top_logprobs: int | None = typer.Option(None, min=0, max=20),
     seed: int = typer.Option(0, help="Seed of baselines and probes."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -141,7 +140,7 @@ def results(
     run_ids: list[str] = typer.Argument(None, help="Run ids (prefixes work); all runs when omitted."),
     store: str = typer.Option("medgauge.db", help="SQLite store file."),
     by: list[str] = typer.Option([], "--by", help="Break accuracy down by this metadata field."),
-    export: Optional[Path] = typer.Option(None, help="Write the items to .jsonl, .csv or .parquet."),
+    export: Path | None = typer.Option(None, help="Write the items to .jsonl, .csv or .parquet."),
 ) -> None:
     """Show the leaderboard of stored runs, breakdowns, or export their items."""
     from medgauge.workflow import show_results
@@ -153,14 +152,14 @@ def results(
 def score(
     benchmark: str = typer.Option(..., "--benchmark", "-b", help="NAME or NAME=DATA_PATH."),
     predictions: Path = typer.Option(..., "--predictions", help="JSONL or CSV: id (or question) and the raw response."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Per-item extraction to .jsonl or .csv."),
-    scoring: Optional[str] = typer.Option(None, help="Scoring mode (see medgauge list scoring)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Per-item extraction to .jsonl or .csv."),
+    scoring: str | None = typer.Option(None, help="Scoring mode (see medgauge list scoring)."),
     opt: list[str] = typer.Option([], "--opt", help="Benchmark option KEY=VALUE."),
     id_field: str = typer.Option("id", help="Column holding the sample id."),
     question_field: str = typer.Option("question", help="Column holding the question (used when the id is absent)."),
-    response_field: Optional[str] = typer.Option(None, help="Column holding the raw response."),
+    response_field: str | None = typer.Option(None, help="Column holding the raw response."),
     by: list[str] = typer.Option([], "--by", help="Break accuracy down by this metadata field."),
-    store: Optional[str] = typer.Option(None, help="Keep the scored items in this store (default: a temporary one)."),
+    store: str | None = typer.Option(None, help="Keep the scored items in this store (default: a temporary one)."),
 ) -> None:
     """Score an external predictions file against a benchmark, without a model, through the same
     extraction and metrics as `medgauge run`."""

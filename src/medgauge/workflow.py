@@ -54,9 +54,11 @@ def execute(cfg: RunConfig, tasks: list[Task], *, console: Console, quiet: bool,
                       f"\n  {resume_command}", highlight=False, soft_wrap=True)
         store.close()
         return 130
-    run_ids = [o.run_id for t, o in zip(tasks, outcomes) if t.solver.name == "clean"]
+    run_ids = [o.run_id for t, o in zip(tasks, outcomes, strict=False)
+               if t.solver.name == "clean"]
     print_leaderboard(store, run_ids, console)
-    probe_runs = [o.run_id for t, o in zip(tasks, outcomes) if t.solver.name != "clean"]
+    probe_runs = [o.run_id for t, o in zip(tasks, outcomes, strict=False)
+                  if t.solver.name != "clean"]
     if probe_runs:
         from medgauge.probes import print_trust_profile
 

@@ -3,5 +3,9 @@
 from medgauge.backends.base import Backend, backends, create_backend, parse_model_spec
 
 __all__ = ["Backend", "backends", "create_backend", "parse_model_spec"]
-from medgauge.backends import baselines, openai_compat, replay  # noqa: E402, F401
-from medgauge.backends import hf  # noqa: F401, E402
+from medgauge.backends import (  # noqa: F401
+    baselines,
+    hf,
+    openai_compat,
+    replay,
+)

@@ -22,7 +22,7 @@ from typing import Any
 
 from medgauge.backends.base import Backend, backends
 from medgauge.benchmarks.base import Benchmark
-from medgauge.types import MedgaugeError, Request, Response, Sample
+from medgauge.types import MedgaugeError, Request, Response
 
 
 @backends.register("baseline")

@@ -10,7 +10,6 @@ recognised).  A sample with no prediction is a request error (reported apart), n
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +81,7 @@ class ReplayBackend(Backend):
                 if key in self.by_id:
                     raise MedgaugeError(f"{where}: duplicate id {key!r}")
                 self.by_id[key] = text
-            if self.question_field in row and row[self.question_field]:
+            if row.get(self.question_field):
                 self.by_question[_normalise_question(str(row[self.question_field]))] = text
 
     async def generate(self, request: Request) -> Response:

@@ -51,7 +51,8 @@ def export_items(store: Store, run_ids: list[str], out: Path) -> int:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise MedgaugeError("Parquet export needs pyarrow: pip install 'medgauge[parquet]'") from None
+        raise MedgaugeError("Parquet export needs pyarrow: pip install 'medgauge[parquet]'"
+                            ) from None
     table = pa.Table.from_pylist(flat) if flat else pa.table({k: [] for k in COLUMNS})
     pq.write_table(table, out)
     return len(flat)

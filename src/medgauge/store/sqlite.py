@@ -94,7 +94,8 @@ class Store:
             self.db.executescript(_SCHEMA)
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise MedgaugeError(f"store {self.path} is not a medgauge SQLite store: {exc}") from None
+            raise MedgaugeError(f"store {self.path} is not a medgauge SQLite store: {exc}"
+                                ) from None
         if row is None:
             self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) != SCHEMA_VERSION:
@@ -132,7 +133,7 @@ class Store:
                 "ended", "status", "n_total", "n_items")
         out = []
         for row in cur:
-            rec = dict(zip(keys, row))
+            rec = dict(zip(keys, row, strict=True))
             rec["config"] = _loads(rec["config"])
             rec["versions"] = _loads(rec["versions"])
             out.append(rec)
