@@ -75,8 +75,10 @@ def test_vqa_rad_save_to_disk(tmp_path: Path) -> None:
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
     (tmp_path / "dataset_dict.json").write_text('{"splits": ["test"]}')
-    items = list(create_benchmark("vqa-rad", tmp_path).samples())
+    bench = create_benchmark("vqa-rad", tmp_path)
+    items = list(bench.samples())
     assert len(items) == 3 and items[2].answer == "no"
+    assert bench.reference_samples() is None  # no train split saved
     assert items[0].images[0].b64 is not None
 
 
@@ -167,6 +169,7 @@ def test_mmmu_med_parquet(tmp_path: Path) -> None:
     assert mcq.answer == "B" and len(mcq.images) == 2
     assert open_.answer_type == "open" and open_.answer == "25" and len(open_.images) == 1
     assert mcq.metadata["subject"] == "Clinical_Medicine"
+    assert bench.reference_samples() is None  # no dev-*.parquet here
     content = render(mcq, resolve(bench.prompt, mcq))[-1]["content"]
     kinds = [part["type"] for part in content]
     assert kinds[:4] == ["text", "image", "text", "image"]  # placed at <image n>
@@ -271,3 +274,5 @@ def test_medmcqa_hf_parquet_is_zero_based(tmp_path: Path) -> None:
     assert next(iter(create_benchmark("medmcqa", tmp_path).samples())).answer == "B"
     assert next(iter(create_benchmark("medmcqa", tmp_path, cop_base="1").samples())).answer \
         == "A"
+    assert next(iter(create_benchmark("medmcqa", tmp_path, cop_base=1).samples())).answer \
+        == "A"  # YAML-parsed `--opt cop_base=1`

@@ -95,6 +95,8 @@ def test_pubmedqa(shared_data: Path) -> None:
     assert len(ref) == 500 and not {s.id for s in ref} & {s.id for s in items}
     bare = create_benchmark("pubmedqa", shared_data / "pubmedqa", context="false")
     assert next(iter(bare.samples())).context is None and bare.prompt == "yesno"
+    # `--opt context=false` arrives YAML-parsed, as a bool
+    assert create_benchmark("pubmedqa", shared_data / "pubmedqa", context=False).prompt == "yesno"
 
 
 def test_medqa_inline_options(shared_data: Path) -> None:

@@ -3,8 +3,8 @@
 With no field mapping, a ``.jsonl`` file is read in the canonical layout (see
 ``benchmarks/canonical.py``).  Otherwise name the columns::
 
-    medgauge run --bench custom --data mine.csv -o question=Prompt -o answer=Gold \\
-        -o choices=A,B,C,D -o image=path -o group_by=site,modality
+    medgauge run -b custom=mine.csv --opt question=Prompt --opt answer=Gold \\
+        --opt choices=A,B,C,D --opt image=path --opt group_by=site,modality
 
 Unmapped fields fall back to columns called ``question``, ``answer``, ``id``, ``options``,
 ``image``, ``context`` and ``cluster`` when the file has them.  A named column the file lacks is
@@ -50,7 +50,7 @@ class Custom(LocalBenchmark):
         "columns with the options below."
     )
     option_help: ClassVar[dict[str, str]] = {
-        "file": "the data file, when --data is a folder",
+        "file": "the data file, when the data path is a folder",
         "question": "column with the question (default: question)",
         "answer": "column with the answer: a letter or an option's text for MCQ",
         "options": "column holding the options as a dict {letter: text} or a list",
@@ -162,10 +162,10 @@ class Custom(LocalBenchmark):
 
     def _sample(self, row: dict[str, Any], where: str, number: int, path: Path,
                 m: dict[str, Any], resolve: ImageResolver) -> Sample:
-        def get(column: str) -> Any:
-            if column not in row:
+        def get(column: str, required: bool = False) -> Any:
+            if required and column not in row:
                 raise MedgaugeError(f"{where}: missing field {column!r}")
-            return row[column]
+            return row.get(column)
 
         options: dict[str, str] = {}
         if m["choices"]:
@@ -177,7 +177,7 @@ class Custom(LocalBenchmark):
         elif "options" in m and get(m["options"]) not in (None, "", [], {}):
             options = options_from(get(m["options"]), f"{where}: {m['options']}")
         labels = tuple(option_list(self.opt("labels"))) or YES_NO
-        raw_answer = get(m["answer"])
+        raw_answer = get(m["answer"], required=True)
         answer = clean_text(raw_answer)
         kind = self.opt("answer_type") or (
             "yesno" if self.opt("labels") else "mcq" if options else
@@ -195,11 +195,12 @@ class Custom(LocalBenchmark):
         images: list[ImageRef] = []
         for col in m["images"]:
             images.extend(self._images(get(col), f"{where}: {col}", resolve))
-        sid = clean_text(get(m["id"])) if "id" in m else f"{path.stem}-{number}"
+        sid = clean_text(get(m["id"], required=True)) if "id" in m else f"{path.stem}-{number}"
         context = clean_text(get(m["context"])) if "context" in m else ""
         cluster = clean_text(get(m["cluster"])) if "cluster" in m else ""
         return Sample(
-            id=sid, question=clean_text(get(m["question"])), answer=answer, answer_type=kind,
+            id=sid, question=clean_text(get(m["question"], required=True)), answer=answer,
+            answer_type=kind,
             options=options if kind == "mcq" else {}, images=tuple(images),
             metadata={c: row.get(c) for c in m["group_by"]}, context=context or None,
             labels=labels, cluster=cluster or None,

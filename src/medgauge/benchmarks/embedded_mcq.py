@@ -100,6 +100,11 @@ class MmmuMed(LocalBenchmark):
         return self._load(self.choice("split", ("validation", "dev"), "validation"))
 
     def reference_samples(self) -> Iterator[Sample] | None:
+        try:
+            for subject in self._subjects():
+                find_split_files(self.folder / subject, "dev")
+        except MedgaugeError:
+            return None
         return self._load("dev")
 
 

@@ -211,7 +211,7 @@ def read_table(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def table_columns(path: Path) -> list[str]:
-    """Column names of a table file (JSON/JSONL: the keys of the first record)."""
+    """Column names of a table file (JSON/JSONL: every key any record uses)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         _pyarrow(path)
@@ -222,9 +222,13 @@ def table_columns(path: Path) -> list[str]:
         for batch in _arrow_batches(path, None):
             return list(batch.schema.names)
         return []
+    # JSON records need not share keys: take the union, in first-seen order (one extra pass).
+    seen: dict[str, None] = {}
     for _, row in read_table(path):
-        return list(row)
-    return []
+        if suffix in (".csv", ".tsv"):
+            return list(row)
+        seen.update(dict.fromkeys(row))
+    return list(seen)
 
 
 def find_split_files(root: Path, split: str) -> list[Path]:

@@ -73,7 +73,7 @@ class LocalBenchmark(Benchmark):
                 return hits[0]
         raise MedgaugeError(
             f"benchmark {self.name}: no {what} under {self.root} (looked for "
-            f"{', '.join(candidates)}); point --data at the file or set {option}=..."
+            f"{', '.join(candidates)}); give the file as the data path or set {option}=..."
         )
 
     def image_folder(self, *candidates: str, option: str = "image_root") -> Path | None:

@@ -19,6 +19,7 @@ register(PromptTemplate(
     "Question: {question}\n{options}\nAnswer with the option's letter from the given choices "
     "directly. Your answer should be just one letter.",
     description="MediConfusion's multiple-choice (mc) instruction",
+    option_format='("{letter}": {text})',  # as in configs/prompts/answering.json
 ))
 
 

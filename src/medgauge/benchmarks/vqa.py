@@ -135,8 +135,15 @@ class VqaRad(LocalBenchmark):
         return self._load(self.choice("split", ("test", "train"), "test"))
 
     def reference_samples(self) -> Iterator[Sample] | None:
-        if self._source() == "mevf" and not (self.folder / "trainset.json").is_file():
+        source = self._source()
+        if source == "mevf" and not (self.folder / "trainset.json").is_file():
             return None
+        if source == "hf":
+            assert self.root is not None
+            try:
+                find_split_files(self.root, "train")
+            except MedgaugeError:
+                return None
         return self._load("train")
 
 

@@ -23,6 +23,8 @@ class PromptTemplate:
     text: str
     system: str | None = None
     description: str = ""
+    #: How one option line of ``{options}`` is written (MediConfusion uses ``("A": text)``).
+    option_format: str = "{letter}. {text}"
 
 
 templates: Registry[PromptTemplate] = Registry("prompt template")
@@ -39,14 +41,14 @@ def _or_list(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
-def format_options(options: dict[str, str]) -> str:
-    return "\n".join(f"{letter}. {text}" for letter, text in options.items())
+def format_options(options: dict[str, str], line: str = "{letter}. {text}") -> str:
+    return "\n".join(line.format(letter=letter, text=text) for letter, text in options.items())
 
 
-def fill(text: str, sample: Sample) -> str:
+def fill(text: str, sample: Sample, option_format: str = "{letter}. {text}") -> str:
     values = {
         "question": sample.question,
-        "options": format_options(sample.options),
+        "options": format_options(sample.options, option_format),
         "letters": _or_list(list(sample.options)),
         "labels": _or_list(list(sample.labels)),
         "context": sample.context or "",
@@ -71,7 +73,7 @@ def resolve(name_or_text: str | None, sample: Sample) -> PromptTemplate:
 
 
 def render(sample: Sample, template: PromptTemplate, *, with_images: bool = True) -> list[Message]:
-    text = fill(template.text, sample)
+    text = fill(template.text, sample, template.option_format)
     content: list[dict] = []
     images = list(sample.images) if with_images else []
     if images and _PLACEHOLDER.search(text):

@@ -44,12 +44,17 @@ class Task:
             "benchmark": self.benchmark.describe(),
             "model": self.backend.identity(),
             "solver": {"name": self.solver.name, **self.solver.options},
-            "prompt": self.prompt,
+            "prompt": self.effective_prompt,
             "scoring": self.scoring or "default",
             "params": self.params.as_dict(),
             "seed": self.seed,
             "limit": self.limit,
         }
+
+    @property
+    def effective_prompt(self) -> str:
+        """The run's template: the user's override, else the benchmark's default."""
+        return self.prompt or self.benchmark.prompt
 
     @property
     def run_id(self) -> str:
@@ -88,8 +93,8 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None) -
                     task.config(), versions(task.backend), total)
     outcome = TaskOutcome(run_id, "running", total)
     done = store.done_samples(run_id)
-    ctx = SolveContext(task.backend, store, prompt=task.prompt, scorer=get_scorer(task.scoring),
-                       params=task.params, seed=task.seed)
+    ctx = SolveContext(task.backend, store, prompt=task.effective_prompt,
+                       scorer=get_scorer(task.scoring), params=task.params, seed=task.seed)
     progress = progress or Progress.quiet()
     progress.start_task(f"{task.benchmark.name} | {task.backend.display_name()} | "
                         f"{task.solver.name}", total)
