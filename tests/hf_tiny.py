@@ -169,3 +169,14 @@ def build_llava_model(path: Path, seed: int = 0, image_size: int = 32) -> Path:
     model.save_pretrained(path)
     processor.save_pretrained(path)
     return path
+
+
+_BUILDERS = {"llava": build_llava_model, "llama": build_text_model}
+
+
+def cached_model(base: Path, kind: str) -> Path:
+    """Build the tiny ``kind`` model ("llava" or "llama") under ``base`` once; reuse it after."""
+    path = base / f"tiny-{kind}"
+    if not (path / "config.json").exists():
+        _BUILDERS[kind](path)
+    return path

@@ -62,12 +62,14 @@ class BaselineBackend(Backend):
     def prepare(self, benchmark: Benchmark) -> None:
         reference = benchmark.reference_samples()
         self.oracle = reference is None
-        samples = list(reference if reference is not None else benchmark.samples())
-        self._vocabulary = sorted({s.answer for s in samples if s.answer_type == "open"})
+        vocabulary: set[str] = set()
         counts: dict[str, Counter[str]] = {}
-        for s in samples:
+        for s in reference if reference is not None else benchmark.samples():  # streamed
+            if s.answer_type == "open":
+                vocabulary.add(s.answer)
             counts.setdefault(_kind(s.answer_type, s.options, s.labels), Counter())[
                 s.answer.lower() if s.answer_type == "yesno" else s.answer] += 1
+        self._vocabulary = sorted(vocabulary)
         # Most frequent answer per answer kind; ties broken by the answer's sort order so the
         # choice is deterministic.
         self._prior = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]

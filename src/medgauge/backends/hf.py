@@ -6,7 +6,7 @@ Concurrent ``generate`` calls are gathered into batches (``hf_batcher``) and run
 thread (``hf_engine``): requests with different GenParams, scoring versus generation, and
 requests with versus without images never share a batch.
 
-Options (``--backend-opt`` / config file):
+Options (``--model-opt KEY=VALUE`` or the config file):
   device               auto (cuda, then mps, then cpu) | cuda | cuda:1 | mps | cpu
   dtype                auto (bf16/fp16 on GPU, fp32 on CPU) | float32 | bfloat16 | float16
   attn_implementation  passed to from_pretrained (eager, sdpa, flash_attention_2); default: model's
@@ -138,11 +138,16 @@ class HFBackend(Backend):
     async def start(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._load)
 
-    async def close(self) -> None:
-        await self._batcher.close()
+    def _unload(self) -> None:
         engine, self._engine = self._engine, None
         if engine is not None:
             engine.close()
+
+    async def close(self) -> None:
+        await self._batcher.close()
+        # in the worker thread, so a batch still running there finishes first; a later
+        # request loads the model again
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._unload)
 
     @property
     def batch_sizes(self) -> list[int]:
@@ -158,5 +163,6 @@ class HFBackend(Backend):
         if request.continuations:
             key: tuple[Any, ...] = ("score", has_images)
         else:
-            key = ("generate", request.params, has_images)
+            # as JSON: a GenParams built with a list for ``stop`` would not hash
+            key = ("generate", json.dumps(request.params.as_dict(), sort_keys=True), has_images)
         return await self._batcher.submit(request, key)

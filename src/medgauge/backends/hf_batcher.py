@@ -126,6 +126,9 @@ class Batcher(Generic[P, R]):
                 raise
             except Exception as exc:  # the whole batch failed: every caller sees it
                 results = [exc] * len(batch)
+            if len(results) != len(batch):
+                results = [RuntimeError(f"run_batch returned {len(results)} results for "
+                                        f"{len(batch)} jobs")] * len(batch)
             self.batch_sizes.append(len(batch))
             for job, result in zip(batch, results, strict=True):
                 if job.future.done():

@@ -50,7 +50,6 @@ class EngineOptions:
 class _Prepared:
     text: str
     images: list[Any]
-    n_images: int
 
 
 @dataclass
@@ -191,12 +190,16 @@ class HFEngine:
             raise MedgaugeError(f"hf model {self.path}: chat template failed: {one_line(exc)}"
                                 ) from None
         images = [load_image(ref, self.opts.max_image_side) for ref in chat.images]
-        return _Prepared(text, images, len(images))
+        return _Prepared(text, images)
 
-    def _encode(self, texts: list[str], images: list[Any], side: str) -> dict[str, Any]:
+    def _encode(self, texts: list[str], images: list[list[Any]], side: str) -> dict[str, Any]:
+        """Tokenize (and preprocess images) with ``side`` padding.  ``images`` holds one list
+        per row; rows of one batch either all have images or none (the batch key sees to it),
+        and the nested form is the one every processor takes (Gemma3 and Idefics3 need it)."""
         self.tokenizer.padding_side = side
         if self.processor is not None:
-            enc = self.processor(text=texts, images=images or None, return_tensors="pt",
+            nested = images if any(images) else None
+            enc = self.processor(text=texts, images=nested, return_tensors="pt",
                                  padding=True, add_special_tokens=False)
         else:
             enc = self.tokenizer(texts, return_tensors="pt", padding=True,
@@ -268,8 +271,7 @@ class HFEngine:
         torch = self.torch
         p = reqs[0].params
         t0 = time.perf_counter()
-        enc = self._encode([x.text for x in prepared], [im for x in prepared for im in x.images],
-                           "left")
+        enc = self._encode([x.text for x in prepared], [x.images for x in prepared], "left")
         gc = self._generation_config(p)
         gc.return_dict_in_generate = True
         gc.output_logits = bool(p.logprobs)
@@ -375,8 +377,7 @@ class HFEngine:
         prompt_tokens = [0] * len(reqs)
         for start in range(0, len(rows), self.batch_size):
             chunk = rows[start:start + self.batch_size]
-            enc = self._encode([r.text for r in chunk], [im for r in chunk for im in r.images],
-                               "right")
+            enc = self._encode([r.text for r in chunk], [r.images for r in chunk], "right")
             lengths = enc["attention_mask"].sum(-1).tolist()
             width = enc["input_ids"].shape[1]
             # the earliest position whose next-token distribution we need, over the chunk

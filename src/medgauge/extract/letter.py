@@ -33,9 +33,11 @@ _NAME_WORDS = frozenset(
 # After "A"/"I", these words keep the capital a letter ("A is correct", "A or C").
 _LETTER_FOLLOWERS = frozenset(
     "or and is was would seems appears fits best because since as which vs versus "
-    "remains matches describes".split()
+    "remains matches describes with".split()
 )
 
+# The pronoun "I" is far more common than option I: only these keep it a letter.
+_PRONOUN_I_FOLLOWERS = frozenset({"or", "and", "is"})
 _CUES = re.compile(
     r"(?:"
     r"\b(?:final|correct|best|right|true|most\s+(?:likely|appropriate|accurate|correct|probable))"
@@ -132,7 +134,8 @@ def _is_prose_capital(letter: str, after: str) -> bool:
     if not m:
         return bool(re.match(r"'(?:m|d|ll|ve)\b", after))
     word = m.group(1)
-    return (word[0].islower() or word[0].isdigit()) and word.lower() not in _LETTER_FOLLOWERS
+    followers = _LETTER_FOLLOWERS if letter == "A" else _PRONOUN_I_FOLLOWERS
+    return (word[0].islower() or word[0].isdigit()) and word.lower() not in followers
 
 
 def _parse_span(span: str, options: dict[str, str], *, text_ok: bool = True) -> str | None:
@@ -194,6 +197,10 @@ def _from_letter_lines(text: str, options: dict[str, str]) -> str | None:
     found: set[str] = set()
     for line in text.splitlines():
         line = line.strip().strip("-•").strip()
+        alone = re.fullmatch(r"[(\[]?([a-z])[)\]]?[.:]?", line)
+        if alone and alone.group(1).upper() in options:
+            found.add(alone.group(1).upper())  # a lone lower-case letter: "b."
+            continue
         m = _LETTER_LINE.match(line)
         if not m or m.group(1) not in options:
             continue
@@ -210,9 +217,22 @@ def _from_letter_lines(text: str, options: dict[str, str]) -> str | None:
     return _CONFLICT if found else None
 
 
+def _mask_option_texts(text: str, options: dict[str, str]) -> str:
+    """Blank out occurrences of option texts, so the "A" of "chromogranin A" or "Hepatitis A"
+    is not read as a letter."""
+    for value in sorted(options.values(), key=len, reverse=True):
+        words = re.findall(r"\w+", value)
+        if not words:
+            continue
+        pattern = r"(?<!\w)" + r"\W+".join(re.escape(w) for w in words) + r"(?!\w)"
+        text = re.sub(pattern, lambda m: re.sub(r"\S", "x", m.group(0)), text, flags=re.I)
+    return text
+
+
 def _from_tokens(text: str, options: dict[str, str]) -> set[str]:
     """Stage 5: standalone capital letters that are options and not prose or names."""
     found: set[str] = set()
+    text = _mask_option_texts(text, options)
     for m in _TOKEN.finditer(text):
         letter = m.group(1)
         if letter not in options:
@@ -240,6 +260,11 @@ def extract_letter(text: str, options: dict[str, str]) -> str | None:
     body = clean(text)
     if not body:
         return None
+    whole = normalise_words(body)
+    if len(whole) > 1:
+        exact = [k for k, n in _option_norms(options).items() if n == whole]
+        if len(exact) == 1:
+            return exact[0]  # the answer is exactly one option's text ("A D-dimer level ...")
     for stage in (_from_phrases, _from_letter_lines):
         got = stage(body, options)
         if got is not None:

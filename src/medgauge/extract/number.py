@@ -26,7 +26,7 @@ _NUMBER = re.compile(
     re.I,
 )
 _MARKER = re.compile(
-    r"\b(?:final\s+|correct\s+)?answer\s*(?:is|would\s+be|:|=)|\bthere\s+(?:is|are)\b"
+    r"\b(?:final\s+|correct\s+)?answer\s*(?:is|would\s+be|:|=)"
     r"|答案\s*(?:是|为)?\s*:?",
     re.I,
 )

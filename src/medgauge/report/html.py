@@ -55,24 +55,31 @@ svg text{font-size:11px;fill:#333}svg .ttl{font-size:13px;font-weight:600}
 """
 
 JS = """(function(){var d=JSON.parse(document.getElementById('failed-data').textContent);
-var M=d.models,B=d.benchmarks,R=d.rows,tb=document.getElementById('failed-body'),
+var M=d.models,B=d.benchmarks,tb=document.getElementById('failed-body'),
 fm=document.getElementById('f-model'),fb=document.getElementById('f-bench'),
-fq=document.getElementById('f-text'),cnt=document.getElementById('f-count'),rows=[];
+fq=document.getElementById('f-text'),cnt=document.getElementById('f-count'),
+more=document.getElementById('f-more'),PAGE=100,limit=PAGE,hits=[];
 function opt(s,l){l.forEach(function(v,i){var o=document.createElement('option');
 o.value=String(i);o.textContent=v;s.appendChild(o);});}opt(fm,M);opt(fb,B);
-var frag=document.createDocumentFragment();
-R.forEach(function(r){var tr=document.createElement('tr'),
-v=[M[r[0]],B[r[1]],r[2],r[3],r[4],r[5],r[6],r[7]];v.forEach(function(x,j){
-var td=document.createElement('td');td.textContent=x;if(j>=4)td.className='txt';
-tr.appendChild(td);});
-if(r[8]&&r[8].indexOf('data:image/jpeg;base64,')===0){var im=document.createElement('img');
-im.src=r[8];im.alt='item image';tr.cells[4].insertBefore(im,tr.cells[4].firstChild);}
-frag.appendChild(tr);rows.push([tr,r[0],r[1],v.join('\\n').toLowerCase()]);});tb.appendChild(frag);
-function apply(){var m=fm.value,b=fb.value,q=fq.value.toLowerCase(),n=0;rows.forEach(function(x){
-var ok=(m===''||x[1]===+m)&&(b===''||x[2]===+b)&&(!q||x[3].indexOf(q)>=0);x[0].hidden=!ok;
-if(ok)n++;});cnt.textContent=n+' of '+rows.length+' shown';}
+var rows=d.rows.map(function(r){var v=[M[r[0]],B[r[1]],r[2],r[3],r[4],r[5],r[6],r[7]];
+return {r:r,v:v,s:v.join('\\n').toLowerCase(),tr:null};});
+function build(x){var tr=document.createElement('tr');x.v.forEach(function(t,j){
+var td=document.createElement('td');td.textContent=t;if(j>=4)td.className='txt';
+tr.appendChild(td);});var u=x.r[8];if(u&&u.indexOf('data:image/jpeg;base64,')===0){
+var im=document.createElement('img');im.src=u;im.alt='item image';
+tr.cells[4].insertBefore(im,tr.cells[4].firstChild);}return tr;}
+function show(){var f=document.createDocumentFragment();tb.textContent='';
+hits.slice(0,limit).forEach(function(x){if(!x.tr)x.tr=build(x);f.appendChild(x.tr);});
+tb.appendChild(f);var n=Math.min(limit,hits.length);
+cnt.textContent=n+' of '+hits.length+' matching shown ('+rows.length+' in total)';
+more.hidden=hits.length<=limit;}
+function apply(){var m=fm.value,b=fb.value,q=fq.value.toLowerCase();
+hits=rows.filter(function(x){return (m===''||x.r[0]===+m)&&(b===''||x.r[1]===+b)&&
+(!q||x.s.indexOf(q)>=0);});limit=PAGE;show();}
+more.addEventListener('click',function(){limit+=PAGE;show();});
 fm.addEventListener('change',apply);fb.addEventListener('change',apply);
-fq.addEventListener('input',apply);apply();})();"""
+fq.addEventListener('input',apply);var h=location.hash;if(h.indexOf('#q=')===0){
+fq.value=decodeURIComponent(h.slice(3));}apply();})();"""
 
 
 def _e(x: Any) -> str:
@@ -307,7 +314,7 @@ def _clip(text: str, limit: int) -> str:
 
 def _image_paths(item: ItemData) -> list[str]:
     md = item["metadata"]
-    for key in ("images", "image_paths", "image_path", "image"):
+    for key in S.IMAGE_KEYS:
         v = md.get(key)
         if isinstance(v, str):
             return [v]
@@ -376,7 +383,7 @@ def safe_json(data: Any) -> str:
 
 
 def _failed_section(runs: Sequence[RunData], include_images: bool) -> str:
-    payload, total = failed_rows(runs, include_images)
+    payload, total = failed_rows(runs, include_images, MAX_FAILED_ROWS)
     shown = len(payload["rows"])
     cap = (f" Showing {shown:,} of {total:,} (capped at {MAX_FAILED_ROWS:,}, interleaved across "
            "runs)." if shown < total else "")
@@ -391,7 +398,8 @@ def _failed_section(runs: Sequence[RunData], include_images: bool) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("model", "benchmark", "variant", "sample",
                                               "question", "gold", "model output", "extracted"))
     table = (f'<table id="failed"><thead><tr>{head}</tr></thead>'
-             '<tbody id="failed-body"></tbody></table>')
+             '<tbody id="failed-body"></tbody></table>'
+             '<button id="f-more" type="button" hidden>show 100 more</button>')
     data = f'<script type="application/json" id="failed-data">{safe_json(payload)}</script>'
     return _section("failed", "Failed items", note + filters + table + data)
 
@@ -431,7 +439,7 @@ def render_html(
                 f"generated {now}")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f'<meta http-equiv="Content-Security-Policy" content="{_e(csp)}">'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
         f"<header><h1>{_e(title)}</h1><p>{_e(subtitle)}</p></header><nav>{nav}</nav><main>"

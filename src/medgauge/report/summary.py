@@ -32,6 +32,8 @@ from medgauge.stats import (
 )
 
 MAX_GROUPS = 30
+#: metadata keys that hold image paths: never grouped on, shown only with include_images
+IMAGE_KEYS: tuple[str, ...] = ("images", "image_paths", "image_path", "image")
 
 
 def has_clusters(items: Sequence[ItemData]) -> bool:
@@ -112,6 +114,8 @@ def group_fields(items: Sequence[ItemData], max_groups: int = MAX_GROUPS) -> lis
     distinct: dict[str, set[str]] = defaultdict(set)
     for it in items:
         for key, value in it["metadata"].items():
+            if key in IMAGE_KEYS:
+                continue
             vals = _group_values(value)
             if vals:
                 present[key] += 1

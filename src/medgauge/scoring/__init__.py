@@ -1,3 +1,20 @@
-from medgauge.scoring.base import Judgement, Scorer, default_scorer, get_scorer, scorers
+"""Scoring modes.  Importing this package registers every built-in mode."""
 
-__all__ = ["Judgement", "Scorer", "default_scorer", "get_scorer", "scorers"]
+from medgauge.scoring import medevalkit, mediconfusion, mmstar, multimedeval, vlmevalkit
+from medgauge.scoring.base import Judgement, Scorer, describe, get_scorer, register, scorers
+from medgauge.scoring.default import default_scorer
+
+__all__ = [
+    "Judgement",
+    "Scorer",
+    "default_scorer",
+    "describe",
+    "get_scorer",
+    "medevalkit",
+    "mediconfusion",
+    "mmstar",
+    "multimedeval",
+    "register",
+    "scorers",
+    "vlmevalkit",
+]

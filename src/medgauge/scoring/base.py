@@ -1,8 +1,9 @@
-"""Scorers: (Sample, raw response text) -> Judgement.  Named modes live in one registry.
+"""Scorers: ``(Sample, raw response text) -> Judgement``.  Named modes live in one registry.
 
-``default`` dispatches on the sample's answer type.  Compatibility modes that reproduce a
-published scorer (``medevalkit``, ``vlmevalkit``, ``mediconfusion`` ...) register under their own
-names and are documented with their differences in docs/benchmarks.md.
+``default`` dispatches on the sample's answer type (scoring/default.py).  Compatibility modes
+that reproduce a published scorer (``medevalkit``, ``vlmevalkit``, ``mediconfusion``,
+``mmstar``, ``multimedeval``) register under their own names with a one-line description;
+docs/scoring.md documents each and how it differs from ``default``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from medgauge.extract import extract_label, extract_letter
 from medgauge.registry import Registry
 from medgauge.types import Sample
 
@@ -25,22 +25,22 @@ class Judgement:
 Scorer = Callable[[Sample, str], Judgement]
 scorers: Registry[Scorer] = Registry("scoring mode")
 
+#: Scoring mode name -> one line for ``medgauge list`` and the docs.
+describe: dict[str, str] = {}
 
-def _normalise(text: str) -> str:
-    return " ".join(text.lower().strip().strip(".").split())
 
+def register(name: str, description: str) -> Callable[[Scorer], Scorer]:
+    """Register a scoring mode under ``name`` with its one-line ``description``."""
 
-@scorers.register("default")
-def default_scorer(sample: Sample, text: str) -> Judgement:
-    if sample.answer_type == "mcq":
-        got = extract_letter(text, sample.options)
-        return Judgement(got, got is not None and got == sample.answer)
-    if sample.answer_type == "yesno":
-        got = extract_label(text, sample.labels)
-        return Judgement(got, got is not None and got == sample.answer.lower())
-    got = _normalise(text) or None
-    return Judgement(got, got is not None and got == _normalise(sample.answer))
+    def decorator(fn: Scorer) -> Scorer:
+        scorers.register(name)(fn)
+        describe[name] = description
+        return fn
+
+    return decorator
 
 
 def get_scorer(mode: str | None) -> Scorer:
+    import medgauge.scoring  # noqa: F401 - registers the built-in modes
+
     return scorers.get(mode or "default")
