@@ -32,16 +32,28 @@ def store_with_runs(tmp_path):
 def test_identical_runs_differ_by_zero_with_p_one(store_with_runs):
     store, (a, b, _) = store_with_runs
     assert a != b  # same answers (same model seed), different run configs
-    [c], macros = compare_runs(store, [a, b], n_resamples=500)
+    [c] = compare_runs([store.run_data(a), store.run_data(b)], n_resamples=500)
     assert c.result.diff == 0 and c.result.p_mcnemar == 1.0
     assert c.result.lo == 0 and c.result.hi == 0 and c.result.outcome == "tie"
-    assert macros == {}
 
 
 def test_different_item_sets_are_refused_unless_intersection(store_with_runs):
     store, (a, _, c) = store_with_runs
     with pytest.raises(MedgaugeError, match="--intersection"):
-        compare_runs(store, [a, c], n_resamples=200)
-    [comp], _ = compare_runs(store, [a, c], intersection=True, n_resamples=200)
+        compare_runs([store.run_data(a), store.run_data(c)], n_resamples=200)
+    [comp] = compare_runs([store.run_data(a), store.run_data(c)], intersection=True,
+                          n_resamples=200)
     n_a = sum(1 for _ in store.items(a))
     assert comp.result.n == 40 and comp.result.dropped_a == n_a - 40 and comp.result.dropped_b == 0
+
+
+def test_compare_command_prints_the_table(store_with_runs, tmp_path):
+    from test_cli import medgauge
+
+    store, (a, _, c) = store_with_runs
+    res = medgauge("compare", a[:8], c[:8], "--store", str(store.path), "--intersection",
+                   "--resamples", "500")
+    assert res.returncode == 0, res.stderr
+    assert "Paired comparison" in res.stdout and "win / tie / loss" in res.stdout
+    refused = medgauge("compare", a, c, "--store", str(store.path))
+    assert refused.returncode == 2 and "--intersection" in refused.stderr

@@ -189,6 +189,22 @@ def compare(
 
 
 @app.command()
+def report(
+    run_ids: list[str] = typer.Argument(None, help="Runs to report (prefixes work); all runs when omitted."),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="Output file."),
+    store: str = typer.Option("medgauge.db", help="SQLite store file."),
+    fmt: str = typer.Option("html", "--format", help="html | md | latex | csv (the last three: the leaderboard only)."),
+    include_images: bool = typer.Option(False, help="Embed thumbnails of the failed items' images (patient data: off by default)."),
+    by: list[str] = typer.Option([], "--by", help="Metadata fields for the breakdown heatmaps (default: chosen automatically)."),
+) -> None:
+    """Write a self-contained HTML report (or a leaderboard table for papers and spreadsheets)."""
+    from medgauge.workflow import write_report
+
+    path = write_report(Path(store), run_ids or [], out, fmt, include_images, by)
+    console.print(f"wrote {path}")
+
+
+@app.command()
 def phantom(
     out: Path = typer.Argument(..., help="Folder to write phantom.jsonl and images/ into."),
     n_cases: int = typer.Option(60, min=1, help="Number of phantom cases."),

@@ -1,95 +1,73 @@
-"""Head-to-head comparison of stored runs on the same items (Jeong et al., "The limited impact of
-medical adaptation", PROTOCOLS.md section 6): paired bootstrap CI of the accuracy difference,
-exact McNemar test, win/tie/loss per benchmark, Holm correction across benchmarks, and a macro
-average across benchmarks with its own interval."""
+"""Head-to-head comparison of runs on the same items (Jeong et al., "The limited impact of medical
+adaptation", PROTOCOLS.md section 6): paired bootstrap CI of the accuracy difference, exact
+McNemar test, win/tie/loss per benchmark, and Holm correction across benchmarks for each model
+pair.  One mechanism for ``medgauge compare`` and the HTML report."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from medgauge.stats import (
-    DEFAULT_RESAMPLES,
-    MacroAverage,
-    PairedComparison,
-    holm,
-    macro_average,
-    paired_compare,
-    win_tie_loss,
-)
-from medgauge.store import Store
+from medgauge.stats import DEFAULT_RESAMPLES, PairedComparison, holm, paired_compare
 from medgauge.types import MedgaugeError
 
 
-@dataclass
+@dataclass(frozen=True)
 class Comparison:
     benchmark: str
     model_a: str
     model_b: str
-    run_a: str
-    run_b: str
     result: PairedComparison
-    p_holm: float | None = None
+    p_holm: float | None  # McNemar p, Holm-adjusted across benchmarks for this model pair
+    run_a: str = ""
+    run_b: str = ""
 
 
-def _values(store: Store, run_id: str) -> tuple[dict[str, float | None], dict[str, Any]]:
-    values: dict[str, float | None] = {}
-    clusters: dict[str, Any] = {}
-    for item in store.items(run_id):
-        if item["variant"] != "clean":
-            continue
-        values[item["sample_id"]] = None if item["error"] else float(bool(item["correct"]))
-        clusters[item["sample_id"]] = item["cluster"] or item["sample_id"]
-    return values, clusters
+def _clean(run: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [it for it in run["items"] if it["variant"] == "clean"]
 
 
-def compare_runs(store: Store, run_ids: list[str], *, intersection: bool = False,
+def compare_runs(runs: Sequence[Mapping[str, Any]], *, intersection: bool = False,
                  n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
-                 clustered: bool = True) -> tuple[list[Comparison], dict[str, MacroAverage]]:
-    """Compare every pair of models within each benchmark (the first-listed model as A)."""
-    runs = [store.run(r) for r in run_ids]
-    if len(runs) < 2:
-        raise MedgaugeError("compare needs at least two runs")
-    by_bench: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                 clustered: bool = True) -> list[Comparison]:
+    """Every pair of models within each benchmark, in the order the runs are given (the
+    earlier-listed model is A).  Runs are dicts with ``run_id, model, benchmark, probe, items``
+    (``Store.run_data`` or the report's RunData)."""
+    by_bench: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for run in runs:
         if run["probe"] is not None:
             raise MedgaugeError(f"run {run['run_id']} is a probe run ({run['probe']}); compare "
                                 "clean runs")
         by_bench[run["benchmark"]].append(run)
-    comparisons: list[Comparison] = []
-    per_model: dict[str, dict[str, list[float]]] = defaultdict(dict)
-    per_model_clusters: dict[str, dict[str, list[Any]]] = defaultdict(dict)
+    raw: list[Comparison] = []
     for bench, bench_runs in by_bench.items():
-        data = {r["run_id"]: _values(store, r["run_id"]) for r in bench_runs}
-        for r in bench_runs:
-            values, clusters = data[r["run_id"]]
-            kept = [(k, v) for k, v in values.items() if v is not None]
-            per_model[r["model"]][bench] = [v for _, v in kept]
-            per_model_clusters[r["model"]][bench] = [clusters[k] for k, _ in kept]
         for i, a in enumerate(bench_runs):
             for b in bench_runs[i + 1:]:
-                (va, ca), (vb, _) = data[a["run_id"]], data[b["run_id"]]
+                ia, ib = _clean(a), _clean(b)
+                clusters = ({it["sample_id"]: it["cluster"] or it["sample_id"] for it in ia}
+                            if clustered and any(it.get("cluster") for it in ia) else None)
                 try:
                     result = paired_compare(
-                        va, vb, ca if clustered else None, intersection=intersection,
-                        names=(a["model"], b["model"]), n_resamples=n_resamples, seed=seed)
+                        {it["sample_id"]: None if it["error"] else bool(it["correct"])
+                         for it in ia},
+                        {it["sample_id"]: None if it["error"] else bool(it["correct"])
+                         for it in ib},
+                        clusters, intersection=intersection, names=(a["model"], b["model"]),
+                        n_resamples=n_resamples, seed=seed)
                 except MedgaugeError as exc:
-                    raise MedgaugeError(f"{bench}: {exc} (use --intersection to compare the "
-                                        "shared items)") from None
-                comparisons.append(Comparison(bench, a["model"], b["model"], a["run_id"],
-                                              b["run_id"], result))
-    pvalues = [c.result.p_mcnemar for c in comparisons]
-    if all(p is not None for p in pvalues) and pvalues:
-        for c, p in zip(comparisons, holm([float(p) for p in pvalues]), strict=True):
-            c.p_holm = p
-    macros = {}
-    for model, benches in per_model.items():
-        if len(benches) > 1:
-            macros[model] = macro_average(benches, per_model_clusters[model] if clustered
-                                          else None, n_resamples=n_resamples, seed=seed)
-    return comparisons, macros
-
-
-def summary(comparisons: list[Comparison]) -> dict[str, float]:
-    return win_tie_loss(c.result.outcome for c in comparisons)
+                    raise MedgaugeError(f"{bench}: {exc} (--intersection compares the shared "
+                                        "items)") from None
+                raw.append(Comparison(bench, a["model"], b["model"], result, None,
+                                      a["run_id"], b["run_id"]))
+    by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, c in enumerate(raw):
+        if c.result.p_mcnemar is not None:
+            by_pair[(c.model_a, c.model_b)].append(index)
+    adjusted: dict[int, float] = {}
+    for indexes in by_pair.values():
+        pvalues = [float(raw[i].result.p_mcnemar) for i in indexes]  # type: ignore[arg-type]
+        adjusted.update(zip(indexes, holm(pvalues), strict=True))
+    return [Comparison(c.benchmark, c.model_a, c.model_b, c.result, adjusted.get(i), c.run_a,
+                       c.run_b) for i, c in enumerate(raw)]

@@ -203,13 +203,19 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
                     seed: int, clustered: bool, console: Console) -> None:
     from rich.table import Table
 
-    from medgauge.compare import compare_runs, summary
+    from medgauge.compare import compare_runs
+    from medgauge.report.summary import macro_by_model
+    from medgauge.stats import win_tie_loss
 
     if not store_path.is_file():
         raise MedgaugeError(f"store not found: {store_path}")
+    if len(run_ids) < 2:
+        raise MedgaugeError("compare needs at least two runs")
     store = Store(store_path)
-    comparisons, macros = compare_runs(store, run_ids, intersection=intersection,
-                                       n_resamples=resamples, seed=seed, clustered=clustered)
+    runs = [store.run_data(r) for r in run_ids]
+    store.close()
+    comparisons = compare_runs(runs, intersection=intersection, n_resamples=resamples,
+                               seed=seed, clustered=clustered)
     table = Table(title="Paired comparison (A - B)", title_justify="left")
     for col in ("benchmark", "A", "B", "n", "acc A %", "acc B %", "diff % [95% CI]",
                 "McNemar p", "Holm p", "outcome"):
@@ -223,11 +229,34 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
                       "-" if r.p_mcnemar is None else f"{r.p_mcnemar:.3g}",
                       "-" if c.p_holm is None else f"{c.p_holm:.3g}", r.outcome)
     console.print(table)
-    wtl = summary(comparisons)
+    wtl = win_tie_loss(c.result.outcome for c in comparisons)
     console.print("A against B, win / tie / loss: " + " / ".join(
         f"{int(wtl[k])} ({wtl[k + '_pct']:.0f}%)" for k in ("win", "tie", "loss")))
-    for model, macro in macros.items():
+    for model, macro in macro_by_model(runs).items():
         parts = ", ".join(f"{b} {100 * ci.estimate:.1f}" for b, ci in macro.per_benchmark.items())
         console.print(f"macro average {model}: {100 * macro.estimate:.1f} "
                       f"[{100 * macro.lo:.1f}, {100 * macro.hi:.1f}] over {parts}")
+
+
+def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
+                 include_images: bool, by: list[str]) -> Path:
+    if fmt not in ("html", "md", "latex", "csv"):
+        raise MedgaugeError(f"unknown report format {fmt!r} (known: html, md, latex, csv)")
+    if not store_path.is_file():
+        raise MedgaugeError(f"store not found: {store_path}")
+    if not out.parent.exists():
+        raise MedgaugeError(f"output folder does not exist: {out.parent}")
+    store = Store(store_path)
+    ids = run_ids or [r["run_id"] for r in store.runs()]
+    if not ids:
+        raise MedgaugeError(f"no runs in {store_path}")
+    runs = [store.run_data(r) for r in ids]
     store.close()
+    if fmt == "html":
+        from medgauge.report.html import write_html_report
+
+        return write_html_report(runs, out, include_images=include_images, group_by=by or None)
+    from medgauge.report.tables import leaderboard_table
+
+    out.write_text(leaderboard_table(runs, fmt), encoding="utf-8")
+    return out

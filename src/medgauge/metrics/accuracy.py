@@ -1,4 +1,6 @@
-"""Accuracy over stored items: request errors apart, invalid answers counted as wrong."""
+"""Accuracy over item records (store rows or report items): request errors apart, invalid answers
+counted as wrong, and a 95% interval: a cluster bootstrap when items share an image or case
+(``cluster``), Wilson otherwise.  The one accuracy used by the terminal, the report and compare."""
 
 from __future__ import annotations
 
@@ -6,18 +8,31 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from medgauge.stats import Proportion, proportion_of
+from medgauge.stats import Proportion, bootstrap_proportion, proportion_of
 
 
-def accuracy(items: Iterable[Mapping[str, Any]]) -> Proportion:
-    """Wilson-interval accuracy of item records (store rows: correct, extracted, error)."""
+def _correct(row: Mapping[str, Any]) -> bool | None:
+    return None if row["error"] is not None else bool(row["correct"])
+
+
+def _invalid(row: Mapping[str, Any]) -> bool:
+    return row["error"] is None and row["extracted"] is None and not row["correct"]
+
+
+def accuracy(items: Iterable[Mapping[str, Any]], *, clustered: bool = True,
+             seed: int = 0) -> Proportion:
     rows = list(items)
-    return proportion_of([r["correct"] if r["error"] is None else None for r in rows],
-                         [r["error"] is None and r["extracted"] is None for r in rows])
+    correct = [_correct(r) for r in rows]
+    invalid = [_invalid(r) for r in rows]
+    clusters = [r.get("cluster") for r in rows]
+    if clustered and any(c is not None for c in clusters):
+        ids = [c if c is not None else f"\x00item{i}" for i, c in enumerate(clusters)]
+        return bootstrap_proportion(correct, ids, invalid=invalid, seed=seed)
+    return proportion_of(correct, invalid)
 
 
 def grouped(items: Iterable[Mapping[str, Any]], field: str) -> dict[str, Proportion]:
-    """Accuracy per value of one metadata field: the one breakdown mechanism for every
+    """Accuracy (Wilson) per value of one metadata field: the one breakdown mechanism for every
     benchmark (organ, modality, question type, GMAI-MMBench tree keys ...).  Items whose value is
     a list (e.g. MediConfusion categories) count once under each of its values."""
     groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -25,4 +40,4 @@ def grouped(items: Iterable[Mapping[str, Any]], field: str) -> dict[str, Proport
         value = item.get("metadata", {}).get(field)
         for v in value if isinstance(value, list) else [value]:
             groups["(none)" if v is None else str(v)].append(item)
-    return {key: accuracy(rows) for key, rows in sorted(groups.items())}
+    return {key: accuracy(rows, clustered=False) for key, rows in sorted(groups.items())}

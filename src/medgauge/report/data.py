@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict
 
-from medgauge.stats import Proportion, proportion_of
+from medgauge.metrics.accuracy import accuracy as metrics_accuracy
+from medgauge.stats import Proportion
 from medgauge.types import MedgaugeError
 
 
@@ -132,10 +133,7 @@ def is_failed(item: ItemData) -> bool:
 
 def accuracy(items: Sequence[ItemData]) -> Proportion:
     """Wilson-interval accuracy; errors excluded from n, invalid answers counted wrong."""
-    return proportion_of(
-        [it["correct"] for it in items],
-        [is_invalid(it) and it["correct"] is False for it in items],
-    )
+    return metrics_accuracy(items, clustered=False)
 
 
 def variant_items(run: RunData, variant: str = "clean") -> list[ItemData]:

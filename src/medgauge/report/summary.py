@@ -6,14 +6,15 @@ in ``html.py`` / ``tables.py`` / ``terminal.py``.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from medgauge.report.data import ItemData, RunData, accuracy, is_invalid, variant_items, variants
+from medgauge.compare import Comparison, compare_runs
+from medgauge.metrics.accuracy import accuracy as metrics_accuracy
+from medgauge.report.data import ItemData, RunData, accuracy, variant_items, variants
 from medgauge.stats import (
     DEFAULT_RESAMPLES,
     MacroAverage,
@@ -21,10 +22,8 @@ from medgauge.stats import (
     Proportion,
     ReliabilityBin,
     auroc,
-    bootstrap_proportion,
     brier,
     ece,
-    holm,
     macro_average,
     overconfidence_rate,
     paired_compare,
@@ -42,14 +41,7 @@ def has_clusters(items: Sequence[ItemData]) -> bool:
 
 def item_accuracy(items: Sequence[ItemData], seed: int = 0) -> Proportion:
     """Wilson interval, or a cluster bootstrap when items carry cluster ids."""
-    if has_clusters(items):
-        return bootstrap_proportion(
-            [it["correct"] for it in items],
-            [it["cluster"] for it in items],
-            invalid=[is_invalid(it) and it["correct"] is False for it in items],
-            seed=seed,
-        )
-    return accuracy(items)
+    return metrics_accuracy(items, seed=seed)
 
 
 def clean_runs(runs: Sequence[RunData]) -> dict[tuple[str, str], RunData]:
@@ -173,48 +165,14 @@ def breakdowns(runs: Sequence[RunData], group_by: Sequence[str] | None = None) -
 
 # ---- paired comparisons -----------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    benchmark: str
-    model_a: str
-    model_b: str
-    result: PairedComparison
-    p_holm: float | None  # McNemar p adjusted (Holm) across benchmarks for this model pair
-
-
 def comparisons(
     runs: Sequence[RunData], n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0
 ) -> list[Comparison]:
-    """Every pair of models on every shared benchmark (clean variant, paired by sample id)."""
-    by_bench: dict[str, dict[str, RunData]] = defaultdict(dict)
-    for (bench, model), run in clean_runs(runs).items():
-        by_bench[bench][model] = run
-    raw: list[tuple[str, str, str, PairedComparison]] = []
-    for bench in sorted(by_bench):
-        for ma, mb in itertools.combinations(sorted(by_bench[bench]), 2):
-            ia = variant_items(by_bench[bench][ma])
-            ib = variant_items(by_bench[bench][mb])
-            clusters = {it["sample_id"]: it["cluster"] for it in ia} if has_clusters(ia) else None
-            res = paired_compare(
-                {it["sample_id"]: it["correct"] for it in ia},
-                {it["sample_id"]: it["correct"] for it in ib},
-                clusters,
-                intersection=True,
-                names=(ma, mb),
-                n_resamples=n_resamples,
-                seed=seed,
-            )
-            raw.append((bench, ma, mb, res))
-    # Holm across benchmarks, separately for each model pair
-    adjusted: dict[int, float] = {}
-    by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, (_, ma, mb, res) in enumerate(raw):
-        if res.p_mcnemar is not None:
-            by_pair[(ma, mb)].append(i)
-    for idxs in by_pair.values():
-        for i, p in zip(idxs, holm([raw[i][3].p_mcnemar for i in idxs]), strict=True):  # type: ignore[misc]
-            adjusted[i] = p
-    return [Comparison(b, ma, mb, r, adjusted.get(i)) for i, (b, ma, mb, r) in enumerate(raw)]
+    """Every pair of models on every shared benchmark (clean variant, paired by sample id, on
+    the items both runs have)."""
+    latest = clean_runs(runs)
+    ordered = [latest[key] for key in sorted(latest)]
+    return compare_runs(ordered, intersection=True, n_resamples=n_resamples, seed=seed)
 
 
 # ---- probes -----------------------------------------------------------------------------------

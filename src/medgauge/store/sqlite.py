@@ -182,7 +182,7 @@ class Store:
               it.error, it.confidence,
               sample.question if it.question is None else it.question,
               sample.answer if it.answer is None else it.answer,
-              _dumps({**sample.metadata, **it.metadata}), sample.cluster, seq) for it in items])
+              _dumps(_item_metadata(sample, it)), sample.cluster, seq) for it in items])
 
     def transaction(self) -> _Transaction:
         return _Transaction(self.db)
@@ -213,6 +213,14 @@ class Store:
         """A run with its items, in the shape the report and statistics consume."""
         run = self.run(run_id)
         return {**run, "items": list(self.items(run["run_id"]))}
+
+
+def _item_metadata(sample: Sample, item: ItemResult) -> dict[str, Any]:
+    """The sample's metadata, the item's over it, and the image paths (never the images)."""
+    meta = {**sample.metadata, **item.metadata}
+    if sample.images and "images" not in meta:
+        meta["images"] = [img.path for img in sample.images]
+    return meta
 
 
 class _Transaction:
