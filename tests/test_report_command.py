@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from test_cli import medgauge
-
 from medgauge.phantom import generate_phantom
+from test_cli import medgauge
 
 
 def test_report_from_a_store_in_every_format(tmp_path):

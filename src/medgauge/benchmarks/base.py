@@ -34,7 +34,8 @@ class Benchmark(ABC):
 
     def __init__(self, root: str | Path | None = None, **options: Any) -> None:
         if root is None and self.needs_root:
-            raise MedgaugeError(f"benchmark {self.name}: give the data folder (-b NAME=PATH, or data: in the config)")
+            raise MedgaugeError(f"benchmark {self.name}: give the data folder (-b NAME=PATH, "
+                                "or data: in the config)")
         self.root = Path(root).expanduser() if root is not None else None
         if self.root is not None and not self.root.exists():
             raise MedgaugeError(f"benchmark {self.name}: data path not found: {self.root}")

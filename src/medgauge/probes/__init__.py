@@ -1,34 +1,37 @@
-"""Reliability probes: solvers that perturb samples, and their paired metrics."""
+"""Reliability probes: solvers that perturb samples, and their paired metrics.
+
+Importing this package registers every probe in ``medgauge.runner.solver.solvers``:
+``blind``, ``pairs``, ``leading``, ``followup``, ``permute``, ``perturb``, ``mismatch`` and
+``confidence`` (docs/probes.md explains each).  ``probe_summary`` gives one probe run's headline
+metric with its interval and the clean score it is paired with; ``print_trust_profile`` prints
+them for the terminal.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from medgauge.probes import (  # noqa: F401 - registers the probes
+    blind,
+    confidence,
+    followup,
+    leading,
+    mismatch,
+    pairs,
+    permute,
+    perturb,
+)
+from medgauge.probes.common import Probe, ProbeResult
+from medgauge.probes.summary import (
+    find_clean_run,
+    print_trust_profile,
+    probe_summary,
+    summarize_items,
+)
 
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from medgauge.store import Store
-
-
-def print_trust_profile(store: Store, run_ids: list[str], console: Console) -> None:
-    """Accuracy per probe variant for each probe run (headline metrics come with each probe)."""
-    from collections import defaultdict
-
-    from rich.table import Table
-
-    from medgauge.metrics import accuracy
-    from medgauge.report.terminal import pct
-
-    table = Table(title="Trust profile", title_justify="left")
-    for col in ("benchmark", "model", "probe", "variant", "accuracy % [95% CI]", "n"):
-        table.add_column(col)
-    for run_id in run_ids:
-        run = store.run(run_id)
-        by_variant = defaultdict(list)
-        for item in store.items(run["run_id"]):
-            by_variant[item["variant"]].append(item)
-        for variant, items in sorted(by_variant.items()):
-            acc = accuracy(items)
-            table.add_row(run["benchmark"], run["model"], run["probe"] or "", variant, pct(acc),
-                          str(acc.n))
-    console.print(table)
+__all__ = [
+    "Probe",
+    "ProbeResult",
+    "find_clean_run",
+    "print_trust_profile",
+    "probe_summary",
+    "summarize_items",
+]

@@ -35,6 +35,8 @@ def register(name: str, description: str) -> Callable[[Scorer], Scorer]:
     def decorator(fn: Scorer) -> Scorer:
         scorers.register(name)(fn)
         describe[name] = description
+        if not getattr(fn, "__doc__", None):
+            fn.__doc__ = description  # listings that read the first docstring line see it
         return fn
 
     return decorator
