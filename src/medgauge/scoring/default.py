@@ -1,0 +1,84 @@
+"""The ``default`` scoring mode: dispatch on ``Sample.answer_type``.
+
+- ``mcq``: ``extract_letter``; correct when the letter equals the gold letter.
+- ``yesno``: ``extract_label`` over ``Sample.labels``; correct when it equals the gold label
+  (case-insensitive).
+- ``open``: ``extract_text``; metrics exact/precision/recall/f1/bleu1 (metrics/text.py);
+  correct when the normalised texts are equal, or when every gold token is in the answer
+  (recall 1) and at least half of the answer's tokens are gold tokens (precision >= 0.5), so
+  "multiple pulmonary nodules" matches "pulmonary nodules" but a list of three candidate
+  diagnoses does not match one of them.
+- ``number``: ``extract_number``; correct when ``|got - gold| <= tolerance`` where the tolerance
+  is ``Sample.metadata["tolerance"]`` (absolute) or, by default, 1e-9 relative.
+"""
+
+from __future__ import annotations
+
+import math
+
+from medgauge.extract import (
+    extract_label,
+    extract_letter,
+    extract_number,
+    extract_text,
+    format_number,
+)
+from medgauge.metrics.text import text_scores
+from medgauge.scoring.base import Judgement, register
+from medgauge.types import MedgaugeError, Sample
+
+OPEN_MIN_PRECISION = 0.5
+
+
+def score_mcq(sample: Sample, text: str) -> Judgement:
+    got = extract_letter(text, sample.options)
+    return Judgement(got, got is not None and got == sample.answer.strip().upper())
+
+
+def score_yesno(sample: Sample, text: str) -> Judgement:
+    got = extract_label(text, tuple(sample.labels))
+    gold = sample.answer.strip().lower()
+    return Judgement(got, got is not None and got.strip().lower() == gold)
+
+
+def open_correct(metrics: dict[str, float]) -> bool:
+    return metrics["exact"] == 1.0 or (
+        metrics["recall"] == 1.0 and metrics["precision"] >= OPEN_MIN_PRECISION
+    )
+
+
+def score_open(sample: Sample, text: str) -> Judgement:
+    got = extract_text(text)
+    metrics = text_scores(got or "", sample.answer)
+    return Judgement(got, got is not None and open_correct(metrics), metrics)
+
+
+def score_number(sample: Sample, text: str) -> Judgement:
+    gold = extract_number(sample.answer)
+    if gold is None:
+        raise MedgaugeError(f"sample {sample.id}: answer {sample.answer!r} is not a number")
+    got = extract_number(text)
+    if got is None:
+        return Judgement(None, False)
+    tolerance = sample.metadata.get("tolerance")
+    if tolerance is not None:
+        ok = abs(got - gold) <= float(tolerance)
+    else:
+        ok = math.isclose(got, gold, rel_tol=1e-9, abs_tol=1e-12)
+    return Judgement(format_number(got), ok, {"abs_error": abs(got - gold)})
+
+
+_BY_TYPE = {"mcq": score_mcq, "yesno": score_yesno, "open": score_open, "number": score_number}
+
+
+@register("default", "medgauge's rule per answer type: letter / label / text / number "
+                     "extraction that can say invalid (docs/scoring.md)")
+def default_scorer(sample: Sample, text: str) -> Judgement:
+    try:
+        scorer = _BY_TYPE[sample.answer_type]
+    except KeyError:
+        raise MedgaugeError(
+            f"sample {sample.id}: unknown answer_type {sample.answer_type!r} "
+            f"(known: {', '.join(_BY_TYPE)})"
+        ) from None
+    return scorer(sample, text or "")
