@@ -64,7 +64,13 @@ def test_slake_counts(shared_data: Path) -> None:
     assert sum(1 for _ in create_benchmark("slake", root, images="skip", lang="all").samples()) \
         == 2094
     zh = list(create_benchmark("slake", root, images="skip", lang="zh").samples())
-    assert len(zh) == 1033 and all(s.answer_type == "open" for s in zh)  # 是的/不是 stay text
+    assert len(zh) == 1033
+    closed_zh = [s for s in zh if s.metadata["answer_type_group"] == "closed"]
+    # Closed Chinese answers from affirmative/negative pairs become two-label questions.
+    paired = [s for s in closed_zh if s.answer_type == "yesno"]
+    assert len(paired) == 353 and all(s.answer in s.labels and len(s.labels) == 2 for s in paired)
+    assert {s.labels for s in paired} >= {("是的", "不是"), ("包含", "不包含"), ("有", "没有")}
+    assert all(s.answer_type == "open" for s in zh if s.metadata["answer_type_group"] == "open")
     assert {"modality", "content_type", "location"} <= set(en[0].metadata)
 
 

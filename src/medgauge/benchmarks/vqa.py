@@ -33,11 +33,21 @@ def vqa_sample(sid: str, question: str, answer: Any, closed: bool | None,
     text, kind = yesno_or_open(answer)
     if closed is None:
         closed = kind == "yesno"
+    labels: tuple[str, ...] = ("yes", "no")
+    if closed and kind == "open" and text in _ZH_PAIRS:
+        kind, labels = "yesno", _ZH_PAIRS[text]  # SLAKE's Chinese closed answers
     if not closed:
         text, kind = clean_text(answer), "open"
     meta = {"answer_type_group": "closed" if closed else "open", **metadata}
     return Sample(id=sid, question=clean_text(question), answer=text, answer_type=kind,
-                  images=images, metadata=meta, cluster=cluster)
+                  images=images, metadata=meta, cluster=cluster, labels=labels)
+
+
+# SLAKE's Chinese closed answers come in affirmative/negative pairs; a closed item answered with
+# either member becomes a two-label question (the extractor maps answers by polarity).
+_ZH_PAIR_LIST = (("是的", "不是"), ("是", "否"), ("包含", "不包含"), ("有", "没有"),
+                 ("可以", "不可以"), ("正常", "不正常"))
+_ZH_PAIRS = {word: pair for pair in _ZH_PAIR_LIST for word in pair}
 
 
 def hf_vqa_samples(files: list[Path], split: str) -> Iterator[Sample]:
