@@ -45,7 +45,8 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
                        store: str, limit: int | None, prompt: str | None, scoring: str | None,
                        opt: list[str], model_opt: list[str], base_url: list[str],
                        api_key_env: str | None, concurrency: int | None,
-                       generation: dict[str, Any], seed: int) -> dict[str, Any]:
+                       generation: dict[str, Any], seed: int,
+                       probe_opt: list[str] | None = None) -> dict[str, Any]:
     bench_options = _kv(opt, "--opt")
     benches = []
     for spec in benchmark:
@@ -66,8 +67,14 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
                if kind == "openai" or k not in ("base_url", "api_key_env")}
         models.append({"spec": spec, "options": own})
     probes = [p.strip() for group in probe for p in group.split(",") if p.strip()]
+    probe_options: dict[str, dict[str, Any]] = {}
+    for key, value in _kv(probe_opt, "--probe-opt").items():
+        name, dot, option = key.partition(".")
+        if not dot or not option:
+            raise MedgaugeError(f"--probe-opt {key!r} must look like PROBE.KEY=VALUE")
+        probe_options.setdefault(name, {})[option] = value
     return {"store": store, "seed": seed, "generation": generation, "benchmarks": benches,
-            "models": models, "probes": probes}
+            "models": models, "probes": probes, "probe_options": probe_options}
 
 
 @app.command()
@@ -76,6 +83,7 @@ def run(
     model: list[str] = typer.Option([], "--model", "-m", help="KIND:MODEL, e.g. baseline:random, openai:gpt-4o, hf:/ckpt; repeat."),
     config: Path | None = typer.Option(None, "--config", "-c", help="YAML or TOML run config (flags are ignored when given)."),
     probe: list[str] = typer.Option([], "--probe", "-p", help="Reliability probes, comma separated."),
+    probe_opt: list[str] = typer.Option([], "--probe-opt", help="Probe option PROBE.KEY=VALUE (e.g. blind.text_run=ab12cd34)."),
     store: str = typer.Option("medgauge.db", help="SQLite store file."),
     limit: int | None = typer.Option(None, min=1, help="Only the first N samples of each benchmark."),
     prompt: str | None = typer.Option(None, help="Prompt template name, or literal text with {question}."),
@@ -106,7 +114,7 @@ def run(
                       "logprobs": logprobs, "top_logprobs": top_logprobs}
         cfg = parse_config(_config_from_flags(
             benchmark, model, probe, store, limit, prompt, scoring, opt, model_opt, base_url,
-            api_key_env, concurrency, generation, seed), "command line")
+            api_key_env, concurrency, generation, seed, probe_opt), "command line")
     tasks = build_tasks(cfg)
     resume = "medgauge " + shlex.join(sys.argv[1:])
     code = execute(cfg, tasks, console=console, quiet=quiet, resume_command=resume)

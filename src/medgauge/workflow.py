@@ -29,8 +29,10 @@ def build_tasks(cfg: RunConfig) -> list[Task]:
 
     params = cfg.generation.params()
     models = [create_backend(m.spec, m.options) for m in cfg.models]
+    known = [n for n in solvers.names() if n != "clean"]
     for name in cfg.probes:
-        solvers.get(name)
+        if name not in known:
+            raise MedgaugeError(f"unknown probe {name!r} (known: {', '.join(known)})")
     tasks = []
     for b in cfg.benchmarks:
         bench = create_benchmark(b.name, b.data, **b.options)
@@ -251,6 +253,12 @@ def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
     if not ids:
         raise MedgaugeError(f"no runs in {store_path}")
     runs = [store.run_data(r) for r in ids]
+    if fmt == "html":
+        from medgauge.probes import probe_summary
+
+        for run in runs:
+            if run["probe"] is not None:
+                run["probe_summary"] = probe_summary(store, run["run_id"])
     store.close()
     if fmt == "html":
         from medgauge.report.html import write_html_report

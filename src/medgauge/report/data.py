@@ -40,6 +40,8 @@ class RunData(TypedDict, total=False):
     started: str
     status: str
     items: list[ItemData]
+    #: for probe runs: ``medgauge.probes.probe_summary`` (headline metric, CI, clean score)
+    probe_summary: dict[str, Any] | None
 
 
 _RUN_REQUIRED = ("run_id", "model", "benchmark", "items")
@@ -109,6 +111,7 @@ def normalise_run(run: Any, index: int = 0) -> RunData:
         started=_text(run.get("started")),
         status=_text(run.get("status")),
         items=[normalise_item(it, f"run {rid}: item {i}") for i, it in enumerate(items)],
+        probe_summary=run.get("probe_summary"),
     )
 
 

@@ -250,6 +250,25 @@ def _comparison_section(runs: Sequence[RunData]) -> str:
     return _section("comparisons", "Paired comparisons", body)
 
 
+def _headline_table(runs: Sequence[RunData]) -> str:
+    """One row per probe run: its headline metric with CI, n and the paired clean score."""
+    rows = []
+    for run in runs:
+        ps = run.get("probe_summary")
+        if not ps:
+            continue
+        interval = ("–" if ps.get("lo") is None or ps.get("hi") is None
+                    else f"[{_num(ps['lo'])}, {_num(ps['hi'])}]")
+        rows.append([_e(ps.get("model")), _e(ps.get("benchmark")), _e(ps.get("probe")),
+                     _e(ps.get("headline")), _num(ps.get("value")), interval,
+                     _e(ps.get("n")), _e(ps.get("better")), _num(ps.get("clean"))])
+    if not rows:
+        return ""
+    head = ["model", "benchmark", "probe", "headline metric", "value", "95% CI", "n",
+            "better", "clean accuracy"]
+    return "<h3>Headline per probe</h3>" + _table(head, rows)
+
+
 def _trust_section(runs: Sequence[RunData]) -> str:
     rows_data = S.trust_profile(runs)
     if not rows_data:
@@ -267,7 +286,8 @@ def _trust_section(runs: Sequence[RunData]) -> str:
             "errors", "Δ vs clean (pp)", "95% CI (pp)", "mean item metrics"]
     note = ('<p class="note">One row per probe variant. Δ is the paired difference with the '
             "clean answers to the same samples (bootstrap 95% CI).</p>")
-    return _section("trust", "Trust profile (probes)", note + _table(head, rows))
+    return _section("trust", "Trust profile (probes)",
+                    _headline_table(runs) + "<h3>Per variant</h3>" + note + _table(head, rows))
 
 
 def _calibration_section(runs: Sequence[RunData]) -> str:
