@@ -120,6 +120,16 @@ class GenParams:
 Message = dict[str, Any]
 
 
+def map_image_parts(message: Message, convert: Any) -> Message:
+    """The message with each image part replaced by ``convert(ImageRef) -> part dict`` (how a
+    backend encodes images, or how the cache key names them); other parts are kept."""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return message
+    parts = [convert(p["image"]) if p.get("type") == "image" else p for p in content]
+    return {**message, "content": parts}
+
+
 @dataclass(slots=True)
 class Request:
     """What a backend is asked.  ``meta`` is not part of the cache key (informational only).

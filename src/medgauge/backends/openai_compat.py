@@ -22,7 +22,7 @@ from typing import Any
 
 from medgauge.backends.base import Backend, backends
 from medgauge.images import data_url
-from medgauge.types import MedgaugeError, Request, Response
+from medgauge.types import ImageRef, MedgaugeError, Request, Response, map_image_parts
 
 _FATAL = {401: "unauthorised: check the API key", 403: "forbidden: check the API key and "
           "its permissions", 404: "not found: check the base URL and the model name"}
@@ -102,18 +102,12 @@ class OpenAIBackend(Backend):
         """Image parts become image_url parts holding a placeholder; ``payload`` splices the
         data URL in afterwards (base64 needs no JSON escaping, and encoding megabytes of it
         through ``json.dumps`` was the largest cost per request)."""
-        content = message.get("content")
-        if not isinstance(content, list):
-            return message
-        parts = []
-        for part in content:
-            if part.get("type") == "image":
-                urls.append(data_url(part["image"], self.max_image_side))
-                placeholder = f"{_IMAGE_MARK}{len(urls) - 1}"
-                parts.append({"type": "image_url", "image_url": {"url": placeholder}})
-            else:
-                parts.append(part)
-        return {"role": message["role"], "content": parts}
+
+        def convert(image: ImageRef) -> dict[str, Any]:
+            urls.append(data_url(image, self.max_image_side))
+            return {"type": "image_url", "image_url": {"url": f"{_IMAGE_MARK}{len(urls) - 1}"}}
+
+        return map_image_parts(message, convert)
 
     def payload(self, request: Request) -> bytes:
         """The request body as JSON bytes, images included as data URLs."""

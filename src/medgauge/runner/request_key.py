@@ -10,22 +10,12 @@ import hashlib
 import json
 from typing import Any
 
-from medgauge.types import Request
+from medgauge.types import ImageRef, Request, map_image_parts
 
 
-def _message_for_key(message: dict[str, Any]) -> dict[str, Any]:
-    content = message.get("content")
-    if not isinstance(content, list):
-        return message
-    parts = []
-    for part in content:
-        if part.get("type") == "image":
-            img = part["image"]
-            parts.append({"type": "image", "path": img.path, "sha": img.content_hash(),
-                          **({"role": img.role} if img.role else {})})
-        else:
-            parts.append(part)
-    return {**message, "content": parts}
+def _image_for_key(img: ImageRef) -> dict[str, Any]:
+    return {"type": "image", "path": img.path, "sha": img.content_hash(),
+            **({"role": img.role} if img.role else {})}
 
 
 def request_record(identity: str, request: Request) -> str:
@@ -34,7 +24,7 @@ def request_record(identity: str, request: Request) -> str:
         {
             "model": identity,
             "params": request.params.as_dict(),
-            "messages": [_message_for_key(m) for m in request.messages],
+            "messages": [map_image_parts(m, _image_for_key) for m in request.messages],
             "continuations": list(request.continuations),
         },
         ensure_ascii=False,
