@@ -72,6 +72,8 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path(os.environ.get(
         "MEDGAUGE_SHARED", REPO.parent / "shared")) / "data")
     ap.add_argument("--batch-sizes", default="1,4,16")
+    ap.add_argument("--hidden", type=int, default=512, help="text width of the built model")
+    ap.add_argument("--layers", type=int, default=4, help="text layers of the built model")
     args = ap.parse_args()
 
     sizes = [int(s) for s in args.batch_sizes.split(",")]
@@ -81,7 +83,12 @@ def main() -> None:
         if model is None:
             import hf_tiny
 
-            model = hf_tiny.build_llava_model(Path(tmp) / "tiny-llava")
+            # Small but not negligible (a 512-wide, 4-layer text model, ~10M parameters): with
+            # a 64-wide toy the per-sample image decoding dwarfs the model and hides batching.
+            # Replies run to --max-tokens, as throughput benchmarks fix the output length
+            # (vLLM's --ignore-eos); the test models instead stop rows early on purpose.
+            model = hf_tiny.build_llava_model(Path(tmp) / "tiny-llava", text_hidden=args.hidden,
+                                              text_layers=args.layers, boost_eos=False)
         rates: dict[str, float] = {}
         answers: dict[int, list[str]] = {}
         for bs in sizes:
@@ -94,7 +101,8 @@ def main() -> None:
     print(json.dumps({"device": args.device, "samples_per_s": rates,
                       "speedup_16_vs_1": None if speedup is None else round(speedup, 2),
                       "n": args.n, "max_tokens": args.max_tokens,
-                      "model": str(args.model) if args.model else "tiny-llava (random)",
+                      "model": str(args.model) if args.model else
+                      f"tiny-llava (random, text {args.hidden}x{args.layers})",
                       "same_answers": same}))
 
 

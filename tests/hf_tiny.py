@@ -70,14 +70,14 @@ def build_tokenizer(chat_template: str | None = CHAT_TEMPLATE, vocab_size: int =
     return fast
 
 
-def _llama_config(vocab_size: int, tok, hidden: int = 64):
+def _llama_config(vocab_size: int, tok, hidden: int = 64, layers: int = 2):
     from transformers import LlamaConfig
 
     return LlamaConfig(
         vocab_size=vocab_size,
         hidden_size=hidden,
         intermediate_size=hidden * 2,
-        num_hidden_layers=2,
+        num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=512,
@@ -117,9 +117,11 @@ def build_text_model(path: Path, seed: int = 0, chat_template: str | None = CHAT
     return path
 
 
-def build_llava_model(path: Path, seed: int = 0, image_size: int = 32) -> Path:
+def build_llava_model(path: Path, seed: int = 0, image_size: int = 32, text_hidden: int = 64,
+                      text_layers: int = 2, boost_eos: bool = True) -> Path:
     """A LLaVA-style VLM: CLIP vision tower (hidden 32, 2 layers, 32x32 input, 16 px patches:
-    4 image tokens per image) + Llama text model, with a LlavaProcessor; saved to ``path``."""
+    4 image tokens per image) + Llama text model (``text_hidden`` wide, ``text_layers`` deep),
+    with a LlavaProcessor; saved to ``path``."""
     import torch
     from transformers import (
         CLIPVisionConfig,
@@ -143,14 +145,15 @@ def build_llava_model(path: Path, seed: int = 0, image_size: int = 32) -> Path:
     )
     config = LlavaConfig(
         vision_config=vision,
-        text_config=_llama_config(len(tok), tok),
+        text_config=_llama_config(len(tok), tok, text_hidden, text_layers),
         image_token_index=image_token_id,
         vision_feature_select_strategy="default",
         vision_feature_layer=-1,
     )
     torch.manual_seed(seed)
     model = LlavaForConditionalGeneration(config).eval()
-    _boost_eos(model, tok.eos_token_id)
+    if boost_eos:  # tests: mixed early-stopping rows; benchmarks: fixed-length replies
+        _boost_eos(model, tok.eos_token_id)
     model.generation_config.eos_token_id = tok.eos_token_id
     model.generation_config.pad_token_id = tok.pad_token_id
     image_processor = CLIPImageProcessorPil(

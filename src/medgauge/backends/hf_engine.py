@@ -64,6 +64,24 @@ class _Row:
     last_only: bool = False
 
 
+def _input_side(processor: Any) -> int | None:
+    """The fixed input side of the processor's images (CLIP/SigLIP-style ``size``), or None
+    when it resizes dynamically (Qwen2-VL pixel budgets, Idefics tiling): then images are decoded
+    at full size."""
+    size = getattr(getattr(processor, "image_processor", None), "size", None)
+    if size is None:
+        return None
+    fields = dict(size) if isinstance(size, dict) else {
+        k: getattr(size, k, None) for k in ("shortest_edge", "height", "width", "longest_edge",
+                                            "max_height", "max_width", "min_pixels", "max_pixels")}
+    given = {k: v for k, v in fields.items() if v is not None}
+    if set(given) == {"shortest_edge"}:
+        return int(given["shortest_edge"])
+    if set(given) == {"height", "width"}:
+        return int(max(given["height"], given["width"]))
+    return None
+
+
 def _pick_device(name: str) -> str:
     import torch
 
@@ -146,6 +164,7 @@ class HFEngine:
         self.processor = processor
         self.tokenizer = tokenizer
         self.multimodal = processor is not None
+        self.input_side = _input_side(processor)
 
         from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
 
@@ -189,7 +208,8 @@ class HFEngine:
         except Exception as exc:  # jinja raises its own errors (e.g. raise_exception)
             raise MedgaugeError(f"hf model {self.path}: chat template failed: {one_line(exc)}"
                                 ) from None
-        images = [load_image(ref, self.opts.max_image_side) for ref in chat.images]
+        images = [load_image(ref, self.opts.max_image_side, self.input_side)
+                  for ref in chat.images]
         return _Prepared(text, images)
 
     def _encode(self, texts: list[str], images: list[list[Any]], side: str) -> dict[str, Any]:

@@ -65,14 +65,20 @@ def to_chat(messages: list[Message], *, multimodal: bool, model: str) -> ChatInp
     return ChatInput(out, images)
 
 
-def load_image(ref: ImageRef, max_side: int | None = None) -> Image:
-    """Decode to RGB; shrink (keeping the aspect ratio) so the longer side is <= ``max_side``."""
+def load_image(ref: ImageRef, max_side: int | None = None, min_side: int | None = None) -> Image:
+    """Decode to RGB; shrink (keeping the aspect ratio) so the longer side is <= ``max_side``.
+
+    ``min_side``: the processor's input size.  A JPEG is then decoded at the smallest power-of-two
+    reduction that stays at least that large on both sides (PIL's draft mode), which is much
+    cheaper than decoding a large radiograph and resizing it down afterwards."""
     from PIL import Image as PILImage
     from PIL import UnidentifiedImageError
 
     data = ref.read_bytes()
     try:
         with PILImage.open(io.BytesIO(data)) as im:
+            if min_side and im.format == "JPEG":
+                im.draft("RGB", (min_side, min_side))
             im.load()
             img = im.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError) as exc:
