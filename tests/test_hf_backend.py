@@ -190,7 +190,8 @@ def _direct_logprobs(path: Path, item: dict[str, Any], continuation: str) -> lis
     msgs = [{"role": "user", "content": [{"type": "image"},
                                          {"type": "text", "text": item["question"]}]}]
     prompt = proc.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-    image = load_image(ImageRef(item["image_path"]))
+    # decoded as the backend decodes it: a JPEG at the processor's 32 px input side (draft mode)
+    image = load_image(ImageRef(item["image_path"]), min_side=proc.image_processor.size.shortest_edge)
     prompt_ids = proc.tokenizer(prompt, add_special_tokens=False)["input_ids"]
     full_ids = proc.tokenizer(prompt + continuation, add_special_tokens=False)["input_ids"]
     assert full_ids[: len(prompt_ids)] == prompt_ids
@@ -248,3 +249,11 @@ def test_max_image_side_shrinks_keeping_aspect(vqa_rad: list[dict]) -> None:
     small = load_image(ref, max_side=40)
     assert max(small.size) == 40 and small.mode == "RGB"
     assert abs(small.width / small.height - full.width / full.height) < 0.05
+
+
+def test_jpeg_decoded_no_smaller_than_the_processor_input(vqa_rad: list[dict]) -> None:
+    ref = ImageRef(vqa_rad[0]["image_path"])
+    full = load_image(ref)
+    reduced = load_image(ref, min_side=32)
+    assert min(reduced.size) >= 32 and reduced.width < full.width
+    assert abs(reduced.width / reduced.height - full.width / full.height) < 0.05
