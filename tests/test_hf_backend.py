@@ -191,7 +191,8 @@ def _direct_logprobs(path: Path, item: dict[str, Any], continuation: str) -> lis
                                          {"type": "text", "text": item["question"]}]}]
     prompt = proc.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
     # decoded as the backend decodes it: a JPEG at the processor's 32 px input side (draft mode)
-    image = load_image(ImageRef(item["image_path"]), min_side=proc.image_processor.size.shortest_edge)
+    side = proc.image_processor.size.shortest_edge
+    image = load_image(ImageRef(item["image_path"]), min_side=side)
     prompt_ids = proc.tokenizer(prompt, add_special_tokens=False)["input_ids"]
     full_ids = proc.tokenizer(prompt + continuation, add_special_tokens=False)["input_ids"]
     assert full_ids[: len(prompt_ids)] == prompt_ids
