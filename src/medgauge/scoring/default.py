@@ -24,7 +24,7 @@ from medgauge.extract import (
     format_number,
 )
 from medgauge.metrics.text import text_scores
-from medgauge.scoring.base import Judgement, register
+from medgauge.scoring.base import Judgement, Scorer, register
 from medgauge.types import MedgaugeError, Sample
 
 OPEN_MIN_PRECISION = 0.5
@@ -68,17 +68,34 @@ def score_number(sample: Sample, text: str) -> Judgement:
     return Judgement(format_number(got), ok, {"abs_error": abs(got - gold)})
 
 
-_BY_TYPE = {"mcq": score_mcq, "yesno": score_yesno, "open": score_open, "number": score_number}
+_BY_TYPE: dict[str, Scorer] = {"mcq": score_mcq, "yesno": score_yesno, "open": score_open,
+                               "number": score_number}
 
 
-@register("default", "medgauge's rule per answer type: letter / label / text / number "
-                     "extraction that can say invalid (docs/scoring.md)")
-def default_scorer(sample: Sample, text: str) -> Judgement:
-    try:
-        scorer = _BY_TYPE[sample.answer_type]
-    except KeyError:
-        raise MedgaugeError(
-            f"sample {sample.id}: unknown answer_type {sample.answer_type!r} "
-            f"(known: {', '.join(_BY_TYPE)})"
-        ) from None
-    return scorer(sample, text or "")
+def _scorer(rules: dict[str, Scorer]) -> Scorer:
+    def scorer(sample: Sample, text: str) -> Judgement:
+        try:
+            rule = rules[sample.answer_type]
+        except KeyError:
+            raise MedgaugeError(
+                f"sample {sample.id}: unknown answer_type {sample.answer_type!r} "
+                f"(known: {', '.join(rules)})"
+            ) from None
+        return rule(sample, text or "")
+
+    return scorer
+
+
+def register_rules(name: str, description: str, **rules: Scorer) -> Scorer:
+    """Register a scoring mode that replaces the rules of some answer types (``mcq=...``,
+    ``yesno=...``, ``open=...``, ``number=...``) and keeps medgauge's default for the others:
+    the one dispatch mechanism of every mode."""
+    unknown = set(rules) - set(_BY_TYPE)
+    if unknown:
+        raise ValueError(f"scoring mode {name}: unknown answer types {sorted(unknown)}")
+    return register(name, description)(_scorer({**_BY_TYPE, **rules}))
+
+
+default_scorer = register_rules(
+    "default", "medgauge's rule per answer type: letter / label / text / number extraction "
+    "that can say invalid (docs/scoring.md)")

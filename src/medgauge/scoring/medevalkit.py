@@ -21,8 +21,8 @@ import difflib
 import re
 
 from medgauge.metrics.text import text_scores
-from medgauge.scoring.base import Judgement, register
-from medgauge.scoring.default import score_number
+from medgauge.scoring.base import Judgement
+from medgauge.scoring.default import register_rules
 from medgauge.types import Sample
 
 _PATTERNS = ("**answer**:", "**answer**", "*answer*:", "**answer:**", "answer is", "answer:",
@@ -107,14 +107,7 @@ def _mcq(sample: Sample, text: str) -> Judgement:
     return Judgement(got.upper(), correct)
 
 
-@register("medevalkit", "MedEvalKit rules: substring yes/no ('normal' counts as 'no'), exact "
-                        "open match, MCQ falls back to the most similar option (never invalid)")
-def medevalkit_scorer(sample: Sample, text: str) -> Judgement:
-    text = text or ""
-    if sample.answer_type == "mcq":
-        return _mcq(sample, text)
-    if sample.answer_type == "yesno":
-        return _yes_no(sample, text)
-    if sample.answer_type == "open":
-        return _open(sample, text)
-    return score_number(sample, text)
+medevalkit_scorer = register_rules(
+    "medevalkit", "MedEvalKit rules: substring yes/no ('normal' counts as 'no'), exact "
+    "open match, MCQ falls back to the most similar option (never invalid)",
+    mcq=_mcq, yesno=_yes_no, open=_open)

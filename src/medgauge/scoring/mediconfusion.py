@@ -9,8 +9,8 @@ several -> invalid ('-').  Non-MCQ samples are scored by ``default``.
 
 from __future__ import annotations
 
-from medgauge.scoring.base import Judgement, register
-from medgauge.scoring.default import default_scorer
+from medgauge.scoring.base import Judgement
+from medgauge.scoring.default import register_rules
 from medgauge.types import Sample
 
 
@@ -25,10 +25,11 @@ def mediconfusion_letter(text: str, letters: list[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-@register("mediconfusion", "MediConfusion clean_up_manual: exactly one option letter token "
-                           "(X, X., (\"X\") ...), else invalid; non-MCQ -> default")
-def mediconfusion_scorer(sample: Sample, text: str) -> Judgement:
-    if sample.answer_type != "mcq":
-        return default_scorer(sample, text)
+def _mcq(sample: Sample, text: str) -> Judgement:
     got = mediconfusion_letter(text or "", list(sample.options))
     return Judgement(got, got is not None and got == sample.answer.strip().upper())
+
+
+mediconfusion_scorer = register_rules(
+    "mediconfusion", "MediConfusion clean_up_manual: exactly one option letter token (X, X., "
+    "(\"X\") ...), else invalid; non-MCQ -> default", mcq=_mcq)

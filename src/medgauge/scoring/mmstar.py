@@ -9,8 +9,8 @@ Non-MCQ samples are scored by ``default``.
 
 from __future__ import annotations
 
-from medgauge.scoring.base import Judgement, register
-from medgauge.scoring.default import default_scorer
+from medgauge.scoring.base import Judgement
+from medgauge.scoring.default import register_rules
 from medgauge.types import Sample
 
 _PREFIXES = ("(", "option ", "the answer is ")
@@ -29,10 +29,11 @@ def mmstar_letter(text: str, letters: list[str]) -> str | None:
     return char if char in letters else None
 
 
-@register("mmstar", "MMStar hit rule: the gold letter first, or after '(', 'option ' or "
-                    "'the answer is '; non-MCQ -> default")
-def mmstar_scorer(sample: Sample, text: str) -> Judgement:
-    if sample.answer_type != "mcq":
-        return default_scorer(sample, text)
+def _mcq(sample: Sample, text: str) -> Judgement:
     got = mmstar_letter(text or "", list(sample.options))
     return Judgement(got, got is not None and got == sample.answer.strip().upper())
+
+
+mmstar_scorer = register_rules(
+    "mmstar", "MMStar hit rule: the gold letter first, or after '(', 'option ' or 'the answer "
+    "is '; non-MCQ -> default", mcq=_mcq)

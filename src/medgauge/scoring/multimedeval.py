@@ -20,8 +20,8 @@ import math
 import re
 from collections import Counter
 
-from medgauge.scoring.base import Judgement, register
-from medgauge.scoring.default import score_number
+from medgauge.scoring.base import Judgement
+from medgauge.scoring.default import register_rules
 from medgauge.types import Sample
 
 _PUNCT = (";", "/", "[", "]", '"', "{", "}", "(", ")", "=", "+", "\\", "_", "-", ">", "<", "@",
@@ -103,14 +103,7 @@ def _open(sample: Sample, text: str) -> Judgement:
     return Judgement(pred or None, recall >= OPEN_RECALL, metrics)
 
 
-@register("multimedeval", "MultiMedEval: MCQ by BLEU-1 argmax over options, closed yes/no "
-                          "correct iff token recall >= 0.4, open iff recall >= 0.75")
-def multimedeval_scorer(sample: Sample, text: str) -> Judgement:
-    text = text or ""
-    if sample.answer_type == "mcq":
-        return _mcq(sample, text)
-    if sample.answer_type == "yesno":
-        return _closed(sample, text)
-    if sample.answer_type == "open":
-        return _open(sample, text)
-    return score_number(sample, text)
+multimedeval_scorer = register_rules(
+    "multimedeval", "MultiMedEval: MCQ by BLEU-1 argmax over options, closed yes/no "
+    "correct iff token recall >= 0.4, open iff recall >= 0.75",
+    mcq=_mcq, yesno=_closed, open=_open)

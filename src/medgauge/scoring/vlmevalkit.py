@@ -13,8 +13,8 @@ Only MCQ samples use these rules; other answer types are scored by ``default``.
 
 from __future__ import annotations
 
-from medgauge.scoring.base import Judgement, register
-from medgauge.scoring.default import default_scorer
+from medgauge.scoring.base import Judgement
+from medgauge.scoring.default import register_rules
 from medgauge.types import Sample
 
 _REFUSALS = (
@@ -54,10 +54,11 @@ def can_infer(answer: str, options: dict[str, str]) -> str | None:
     return can_infer_option(answer, list(options)) or can_infer_text(answer, options)
 
 
-@register("vlmevalkit", "VLMEvalKit exact_matching (GMAI-MMBench, MMStar): one option letter "
-                        "token or one option text, else Z (wrong); non-MCQ -> default")
-def vlmevalkit_scorer(sample: Sample, text: str) -> Judgement:
-    if sample.answer_type != "mcq":
-        return default_scorer(sample, text)
+def _mcq(sample: Sample, text: str) -> Judgement:
     got = can_infer(str(text or ""), sample.options) or "Z"
     return Judgement(got, got == sample.answer.strip().upper())
+
+
+vlmevalkit_scorer = register_rules(
+    "vlmevalkit", "VLMEvalKit exact_matching (GMAI-MMBench, MMStar): one option letter token or "
+    "one option text, else Z (wrong); non-MCQ -> default", mcq=_mcq)
