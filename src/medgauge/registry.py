@@ -41,3 +41,14 @@ class Registry(Generic[T]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._items
+
+
+def import_submodules(package: str, path: list[str]) -> None:
+    """Import every module of a package so their ``@registry.register`` decorators run: adding a
+    benchmark or a backend is then one new file.  Modules import their heavy dependencies
+    lazily, so this stays cheap."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(path):
+        importlib.import_module(f"{package}.{module.name}")

@@ -1,11 +1,9 @@
-"""Built-in backends register themselves on import; heavy ones import their deps lazily."""
+"""Backends.  Every module here is imported, so a new backend is one new file that registers
+itself with ``@backends.register("kind")``; heavy dependencies are imported lazily inside it."""
 
 from medgauge.backends.base import Backend, backends, create_backend, parse_model_spec
+from medgauge.registry import import_submodules
+
+import_submodules(__name__, __path__)
 
 __all__ = ["Backend", "backends", "create_backend", "parse_model_spec"]
-from medgauge.backends import (  # noqa: F401
-    baselines,
-    hf,
-    openai_compat,
-    replay,
-)

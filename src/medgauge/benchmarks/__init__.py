@@ -1,13 +1,9 @@
-"""Built-in benchmarks register themselves on import."""
+"""Benchmarks.  Every module here is imported, so a new benchmark is one new file that registers
+itself with ``@benchmarks.register("name")``."""
 
 from medgauge.benchmarks.base import Benchmark, benchmarks, create_benchmark
+from medgauge.registry import import_submodules
+
+import_submodules(__name__, __path__)
 
 __all__ = ["Benchmark", "benchmarks", "create_benchmark"]
-import medgauge.benchmarks.custom
-import medgauge.benchmarks.embedded_mcq
-import medgauge.benchmarks.mcq_vqa
-import medgauge.benchmarks.mediconfusion
-import medgauge.benchmarks.medxpertqa
-import medgauge.benchmarks.text_qa
-import medgauge.benchmarks.vqa  # noqa: F401
-from medgauge.benchmarks import phantom  # noqa: F401
