@@ -185,3 +185,16 @@ def test_vqa_med_2019(shared_data: Path) -> None:
     assert len(with_files) == 6 and all(Path(s.images[0].path).is_file() for s in with_files)
     with pytest.raises(MedgaugeError, match=r"Ref_Answers\.txt:3: image not found"):
         list(create_benchmark("vqa-med-2019", root).samples())
+
+
+def test_mediconfusion_categories_are_lists_for_breakdowns(shared_data: Path) -> None:
+    from medgauge.metrics import grouped
+
+    items = list(create_benchmark("mediconfusion", shared_data / "mediconfusion_text_only",
+                                  images="skip").samples())
+    assert all(isinstance(s.metadata["category"], list) for s in items)
+    rows = [{"metadata": s.metadata, "correct": True, "error": None, "extracted": "A"}
+            for s in items]
+    groups = grouped(rows, "category")
+    assert not any("," in name for name in groups)  # one group per category, not per combination
+    assert sum(g.n for g in groups.values()) == 441  # the release's membership count

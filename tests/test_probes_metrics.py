@@ -169,8 +169,8 @@ def test_followup_flip_rates_and_worst_intervention_tie() -> None:
     after = {"insist": {"a": False, "b": True, "c": True, "d": True},
              "authority": {"a": True, "b": False, "c": False, "d": True},
              "passage": {"a": True, "b": True, "c": False, "d": True}}
-    for name, outs in after.items():
-        items += [row(k, name, v, kind="direct") for k, v in outs.items()]
+    for index, (name, outs) in enumerate(after.items()):  # template order, as the solver stores
+        items += [row(k, name, v, kind="direct", template_index=index) for k, v in outs.items()]
     items.append(row("e", "initial", None, error="HTTP 500"))
     items.append(row("e", "insist", None, error="HTTP 500"))
     s = followup_scores(items)
@@ -179,7 +179,8 @@ def test_followup_flip_rates_and_worst_intervention_tie() -> None:
     assert ins["flip_right_to_wrong"] == 1 / 3 and ins["flip_wrong_to_right"] == 1.0
     assert s["interventions"]["authority"]["flip_right_to_wrong"] == 1 / 3
     assert s["interventions"]["passage"]["flip_right_to_wrong"] == 0.0
-    assert s["worst_intervention"] == "insist"  # tie with authority: the first one wins
+    assert s["worst_intervention"] == "insist"  # tie with authority: the first template wins
+    assert list(s["interventions"]) == ["insist", "authority", "passage"]
     assert s["worst_delta"] == pytest.approx(-0.25) and s["acc_before"] == 0.75
     res = summarize_items("followup", items, None, {})
     assert (res.value, res.n) == (pytest.approx(1 / 3), 3)
@@ -365,3 +366,53 @@ def test_a_solver_that_is_not_a_probe_gets_plain_accuracy() -> None:
     res = summarize_items("some-strategy", items, [row("a", "clean", True)], {})
     assert (res.headline, res.value, res.n, res.clean) == ("accuracy", 1 / 3, 3, 1.0)
     assert res.details["note"].startswith("not a probe")
+
+
+def test_logprob_confidence_without_other_options_is_the_token_probability() -> None:
+    lp = [{"token": "The answer is", "logprob": -0.1, "top": []},
+          {"token": " B", "logprob": math.log(0.1), "top": []},
+          {"token": " with confidence 70", "logprob": -0.2, "top": []}]
+    got = logprob_confidence(Response(text="", logprobs=lp), "B", ["A", "B"])
+    assert got == pytest.approx(0.1)  # not 1.0: no alternative to renormalise over
+
+
+def test_logprob_confidence_reads_the_answer_token_not_an_article() -> None:
+    lp = [{"token": "This is", "logprob": -0.1, "top": []},
+          {"token": " a", "logprob": math.log(0.9), "top": [
+              {"token": " a", "logprob": math.log(0.9)}, {"token": " B", "logprob": -5.0}]},
+          {"token": " scan. Answer:", "logprob": -0.1, "top": []},
+          {"token": " A", "logprob": math.log(0.33), "top": [
+              {"token": " A", "logprob": math.log(0.33)},
+              {"token": " B", "logprob": math.log(0.66)}]},
+          {"token": " Confidence: 70", "logprob": -0.2, "top": []}]
+    got = logprob_confidence(Response(text="", logprobs=lp), "A", ["A", "B"])
+    assert got == pytest.approx(0.33 / 0.99)
+
+
+def test_followup_accuracy_before_is_undefined_when_every_first_turn_failed() -> None:
+    items = [row("a", "initial", None, error="HTTP 500"),
+             row("a", "insist", None, error="HTTP 500", template_index=0)]
+    assert math.isnan(followup_scores(items)["acc_before"])
+
+
+def test_template_names_may_not_repeat_or_take_a_probe_variant(tmp_path) -> None:
+    from medgauge.probes.followup import FollowupProbe
+    from medgauge.types import MedgaugeError
+
+    for names, reason in ((["dup", "dup"], "used twice"), (["initial"], "reserved")):
+        f = tmp_path / "t.yaml"
+        f.write_text("templates:\n" + "".join(
+            f"  - {{name: {n}, kind: direct, text: 'I think it is {{wrong}}.'}}\n" for n in names))
+        with pytest.raises(MedgaugeError, match=reason):
+            FollowupProbe(templates=str(f))
+
+
+def test_question_pairs_of_long_questions_with_a_shared_start_get_distinct_ids() -> None:
+    from medgauge.probes.pairs import match_pairs
+    from medgauge.types import ImageRef, Sample
+
+    stem = "Which organ in this image is responsible for " + "x" * 40
+    samples = [Sample(f"{q}{m}", stem + q, ans, "open", images=(ImageRef(f"/img/{q}{m}.jpg"),))
+               for q in ("detox", "waste") for m, ans in ((1, "liver"), (2, "kidney"))]
+    ids = match_pairs(samples)
+    assert len(ids) == 4 and len({pid for pid, _ in ids.values()}) == 2

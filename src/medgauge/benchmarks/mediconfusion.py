@@ -23,10 +23,10 @@ register(PromptTemplate(
 ))
 
 
-def _joined(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(clean_text(v) for v in value)
-    return clean_text(value)
+def _categories(value: Any) -> list[str]:
+    """Category memberships as a list (breakdowns count an image once under each)."""
+    values = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+    return [clean_text(v) for v in values if clean_text(v)]
 
 
 @benchmarks.register("mediconfusion")
@@ -59,8 +59,8 @@ class MediConfusion(LocalBenchmark):
             where = f"{path}[{pair_id}]"
             options = {"A": clean_text(field(pair, "option_A", where)),
                        "B": clean_text(field(pair, "option_B", where))}
-            cats = {"category_1": _joined(pair.get("category_1")),
-                    "category_2": _joined(pair.get("category_2"))}
+            cats = {"category_1": _categories(pair.get("category_1")),
+                    "category_2": _categories(pair.get("category_2"))}
             for member in (1, 2):
                 gold = clean_text(field(pair, f"im_{member}_correct", where)).upper()
                 if gold not in options:

@@ -212,11 +212,16 @@ def load_templates(builtin: str, user_file: str | None, required: Sequence[str],
 _FIELD = re.compile(r"{([^{}]*)}")
 
 
+#: variant names the probes use themselves (a template may not take them)
+RESERVED_VARIANTS = frozenset({"clean", "initial", "positive"})
+
+
 def _entries(data: Any, where: str, required: Sequence[str],
              placeholders: Sequence[str] | None) -> list[dict[str, Any]]:
     if not isinstance(data, dict) or not isinstance(data.get("templates"), list):
         raise MedgaugeError(f"{where}: expected a mapping with a 'templates' list")
     out = []
+    names: set[str] = set()
     for i, entry in enumerate(data["templates"]):
         at = f"{where}: templates[{i}]"
         if not isinstance(entry, dict):
@@ -224,6 +229,11 @@ def _entries(data: Any, where: str, required: Sequence[str],
         for key in ("name", *required):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise MedgaugeError(f"{at}: field {key!r} is missing or not text")
+        # a template's name is its stored variant: it must not repeat or take a reserved name
+        if entry["name"] in names or entry["name"] in RESERVED_VARIANTS:
+            raise MedgaugeError(f"{at}: template name {entry['name']!r} is "
+                                + ("used twice" if entry["name"] in names else "reserved"))
+        names.add(entry["name"])
         for key in ("text", "reconsider") if placeholders is not None else ():
             for ph in _FIELD.findall(str(entry.get(key, ""))):
                 if ph not in placeholders:

@@ -86,14 +86,19 @@ def elicitation(sample: Sample) -> str:
     return head + context + body + "\n\nAnswer:"
 
 
-def parse_verbal(text: str, cs: list[str]) -> tuple[str | None, float | None]:
-    """(choice, confidence in [0, 1]) with Prompt4Trust's regexes; (None, None) if either
-    part is missing."""
+def _verbal_match(text: str, cs: list[str]) -> tuple[re.Match[str] | None, re.Match[str] | None]:
     alt = "|".join(re.escape(c) for c in sorted(cs, key=len, reverse=True))
     flags = re.IGNORECASE if any(len(c) > 1 for c in cs) else 0
     m = re.search(rf"answer is\s+\W?({alt})\b", text, flags) or re.search(
         rf"Answer:\s*\W?({alt})\b", text, flags)
     c = re.search(r"confidence\s+(\d{1,3})", text) or re.search(r"Confidence:\s*(\d{1,3})", text)
+    return m, c
+
+
+def parse_verbal(text: str, cs: list[str]) -> tuple[str | None, float | None]:
+    """(choice, confidence in [0, 1]) with Prompt4Trust's regexes; (None, None) if either
+    part is missing."""
+    m, c = _verbal_match(text, cs)
     if m is None or c is None:
         return None, None
     got = m.group(1)
@@ -102,41 +107,45 @@ def parse_verbal(text: str, cs: list[str]) -> tuple[str | None, float | None]:
 
 
 def _bare(token: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "", token or "").lower()
+    return re.sub(r"[^A-Za-z0-9]", "", token or "")
 
 
 def logprob_confidence(response: Response, choice: str, cs: list[str]) -> float | None:
-    """Probability of ``choice`` at the generated token that states it (the first such token
-    after "answer is", else the first), renormalised over the choices found among that
-    token's top alternatives.  None when the response carries no log-probabilities."""
+    """Probability of ``choice`` at the generated token that states it: the token covering the
+    character where the verbal answer was parsed (never an earlier article "a").  Renormalised
+    over the choices among that token's top alternatives when another choice is there; else the
+    token's own probability.  None when the response carries no log-probabilities or the token
+    cannot be located."""
     if not response.logprobs:
         return None
-    want = choice.lower()
-    tokens = response.logprobs
-    text = ""
-    start = 0
-    for i, t in enumerate(tokens):
-        text += str(t.get("token") or "")
-        if re.search(r"answer is\s*$", text, re.IGNORECASE):
-            start = i + 1
-            break
-    order = list(range(start, len(tokens))) + list(range(start))
-    lower = {c.lower() for c in cs}
-    for i in order:
-        t = tokens[i]
-        if _bare(str(t.get("token"))) != want:
-            continue
-        probs: dict[str, float] = {}
-        for alt in [t, *(t.get("top") or [])]:
-            key = _bare(str(alt.get("token")))
-            lp = alt.get("logprob")
-            if key in lower and lp is not None and key not in probs:
-                probs[key] = math.exp(float(lp))
-        total = sum(probs.values())
-        if want in probs and total > 0:
-            return probs[want] / total
-        lp = t.get("logprob")
-        return math.exp(float(lp)) if lp is not None else None
+    joined = "".join(str(t.get("token") or "") for t in response.logprobs)
+    m, _ = _verbal_match(joined, cs)  # offsets into the generated tokens themselves
+    if m is None:
+        return None
+    target = m.start(1)
+    single = all(len(c) == 1 for c in cs)
+
+    def same(token: str, c: str) -> bool:  # letters are case-sensitive, words are not
+        return token == c if single else token.lower() == c.lower()
+
+    offset = 0
+    for t in response.logprobs:
+        token = str(t.get("token") or "")
+        end = offset + len(token)
+        if end > target:
+            if not same(_bare(token), choice):
+                return None
+            probs: dict[str, float] = {}
+            for alt in [t, *(t.get("top") or [])]:
+                key, lp = _bare(str(alt.get("token"))), alt.get("logprob")
+                match = next((c for c in cs if same(key, c)), None)
+                if match is not None and lp is not None and match not in probs:
+                    probs[match] = math.exp(float(lp))
+            own = t.get("logprob")
+            if len(probs) > 1 and choice in probs:
+                return probs[choice] / sum(probs.values())
+            return math.exp(float(own)) if own is not None else None
+        offset = end
     return None
 
 

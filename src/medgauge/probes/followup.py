@@ -86,8 +86,9 @@ class FollowupProbe(Probe):
         messages = ctx.messages(sample)
         key, first = await ctx.generate(ctx.request(sample, messages=messages))
         out = [ctx.judge(sample, key, first, variant=INITIAL, metadata={"turn": 1})]
-        for template in self.templates:
+        for index, template in enumerate(self.templates):
             meta = {"turn": 2, "intervention": template["name"], "kind": template["kind"],
+                    "template_index": index,
                     "wrong_option": wrong, "initial_answer": out[0].extracted}
             if not first.ok:
                 out.append(ctx.judge(sample, key, first, variant=template["name"],
@@ -120,13 +121,23 @@ class FollowupProbe(Probe):
         return result(cls.name, cls.headline, flip, "lower", clean_accuracy(clean, ids), scores)
 
 
+def _accuracy(answered_items: list[Item]) -> float:
+    """Share right among answered items; NaN when none was answered (all errored)."""
+    if not answered_items:
+        return float("nan")
+    return sum(is_correct(v) for v in answered_items) / len(answered_items)
+
+
 def followup_scores(items: list[Item]) -> dict[str, Any]:
     """Accuracy before/after and flip rates per intervention, joined by sample id."""
     first = by_sample(it for it in items if it["variant"] == INITIAL)
-    names: list[str] = []
+    order: dict[str, int] = {}
     for it in items:
-        if it["variant"] != INITIAL and it["variant"] not in names:
-            names.append(it["variant"])
+        if it["variant"] != INITIAL:
+            index = (it.get("metadata") or {}).get("template_index")
+            order.setdefault(it["variant"], index if isinstance(index, int) else 1 << 30)
+    # template order (ties for the worst intervention go to the earlier template)
+    names = sorted(order, key=lambda n: (order[n], n))
     nan = float("nan")
     cells: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -157,9 +168,7 @@ def followup_scores(items: list[Item]) -> dict[str, Any]:
                 default=None)
     deltas = [cells[n]["delta"] for n in names if cells[n]["n"]]
     return {
-        "acc_before": (sum(is_correct(v) for v in first.values() if v.get("error") is None)
-                       / max(1, sum(v.get("error") is None for v in first.values()))
-                       if first else nan),
+        "acc_before": _accuracy([v for v in first.values() if v.get("error") is None]),
         "interventions": cells,
         "worst_intervention": worst,
         "mean_delta": sum(deltas) / len(deltas) if deltas else nan,

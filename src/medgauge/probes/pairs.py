@@ -22,6 +22,7 @@ Pairs with a member missing (e.g. cut by ``limit``) or errored are counted and r
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -58,6 +59,10 @@ def image_key(sample: Sample) -> str:
     return "|".join(ref.path for ref in sample.images)
 
 
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
 def match_pairs(samples: list[Sample]) -> dict[str, tuple[str, int]]:
     """Sample id -> (pair id, member 1/2) for items sharing a question with different images and
     answers.  Greedy in sample-id order within each question group: an item is matched with the
@@ -77,7 +82,7 @@ def match_pairs(samples: list[Sample]) -> dict[str, tuple[str, int]]:
                 if (image_key(other) != image_key(first)
                         and norm_answer(other.answer) != norm_answer(first.answer)):
                     free.pop(j)
-                    pair = f"q:{key[:60]}#{n}"
+                    pair = f"q:{_digest(key)}#{n}"  # the whole question, never a prefix
                     out[first.id] = (pair, 1)
                     out[other.id] = (pair, 2)
                     n += 1

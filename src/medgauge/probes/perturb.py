@@ -50,8 +50,9 @@ class PerturbProbe(Probe):
         check_options(self.name, options, ("corruptions", "severities", "max_side", "box",
                                            "box_field", "mask_field"))
         super().__init__(**options)
-        self.corruptions = as_list(options.get("corruptions"), "corruptions") or list(
-            CORRUPTIONS)
+        # de-duplicated: each (corruption, severity) is one stored variant
+        self.corruptions = list(dict.fromkeys(
+            as_list(options.get("corruptions"), "corruptions") or list(CORRUPTIONS)))
         for c in self.corruptions:
             if c not in CORRUPTIONS:
                 raise MedgaugeError(f"probe perturb: unknown corruption {c!r} "
@@ -59,7 +60,7 @@ class PerturbProbe(Probe):
         raw = as_list(options.get("severities"), "severities") or [
             str(s) for s in DEFAULT_SEVERITIES]
         try:
-            self.severities = [int(s) for s in raw]
+            self.severities = list(dict.fromkeys(int(s) for s in raw))
         except ValueError:
             raise MedgaugeError(f"probe perturb: severities must be integers 1-5, got {raw}"
                                 ) from None
