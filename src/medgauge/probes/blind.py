@@ -64,8 +64,11 @@ class BlindProbe(Probe):
         s_v = acc_of(ref[i] for i in shared)
         details["S_v"] = prop_dict(s_v)
         details["S_wv"] = prop_dict(acc_of(blind[i] for i in shared))
+        clusters = {i: ref[i].get("cluster") or f"item:{i}" for i in shared}
         cmp = paired_compare({i: _val(ref[i]) for i in shared},
-                             {i: _val(blind[i]) for i in shared}, names=("with image", "blind"))
+                             {i: _val(blind[i]) for i in shared},
+                             clusters if any(ref[i].get("cluster") for i in shared) else None,
+                             names=("with image", "blind"))  # clusters: shared images
         details["right_without_image_wrong_with"] = sum(
             is_correct(blind[i]) and not is_correct(ref[i]) for i in shared if _val(ref[i])
             is not None)
