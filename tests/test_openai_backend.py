@@ -153,3 +153,96 @@ def test_api_key_env_named_but_unset_is_an_error(monkeypatch):
     monkeypatch.delenv("MEDGAUGE_TEST_KEY", raising=False)
     with pytest.raises(MedgaugeError, match="MEDGAUGE_TEST_KEY"):
         create_backend("openai:m", {"api_key_env": "MEDGAUGE_TEST_KEY"})
+
+
+MALFORMED = [b'{"choices":[null]}', b'{"choices":"A"}', b'{"choices":[{"message":"A"}]}',
+             b'{"choices":{"0":1}}', b'[1,2]']
+
+
+def test_malformed_replies_are_retried_errors_never_answers():
+    bodies = iter(MALFORMED)
+
+    def script(i: int) -> tuple[int, dict[str, str], bytes]:
+        body = next(bodies, None)
+        return (200, {}, body) if body is not None else (200, {}, completion("A"))
+
+    server = ScriptedServer(script)
+    try:
+        backend = create_backend("openai:m", {"base_url": server.url, "retry_base": 0.0,
+                                              "max_retries": len(MALFORMED)})
+
+        async def go():
+            await backend.start()
+            try:
+                return await backend.generate(Request([{"role": "user", "content": "hi"}]))
+            finally:
+                await backend.close()
+
+        response = asyncio.run(go())
+        assert response.text == "A" and len(server.chat_times) == len(MALFORMED) + 1
+    finally:
+        server.close()
+
+
+def test_content_given_as_parts_and_garbage_usage_are_read():
+    import json
+
+    body = json.dumps({"choices": [{"message": {"content": [
+        {"type": "text", "text": "Yes"}, {"type": "text", "text": "."}]}}],
+        "usage": [1]}).encode()
+    server = ScriptedServer(lambda i: (200, {}, body))
+    try:
+        backend = create_backend("openai:m", {"base_url": server.url})
+
+        async def go():
+            await backend.start()
+            try:
+                return await backend.generate(Request([{"role": "user", "content": "hi"}]))
+            finally:
+                await backend.close()
+
+        response = asyncio.run(go())
+        assert response.text == "Yes." and response.usage == {}
+    finally:
+        server.close()
+
+
+def test_credentials_in_the_base_url_never_reach_errors(tmp_path):
+    server = ScriptedServer(lambda i: (400, {}, b'{"error": {"message": "bad image"}}'))
+    try:
+        url = server.url.replace("http://", "http://user:s3cret@") + "?key=s3cret"
+        backend = create_backend("openai:m", {"base_url": url})
+
+        async def go():
+            await backend.start()
+            try:
+                return await backend.generate(Request([{"role": "user", "content": "hi"}]))
+            finally:
+                await backend.close()
+
+        response = asyncio.run(go())
+        assert response.error and "HTTP 400" in response.error and "s3cret" not in response.error
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"base_url": "localhost:1/v1"}, "must look like http"),
+    ({"concurrency": "abc"}, "concurrency must be int"),
+    ({"timeout": "soon"}, "timeout must be float"),
+    ({"max_retries": -1}, "max_retries must be >= 0"),
+    ({"max_image_side": "big"}, "max_image_side must be int"),
+    ({"extra_body": "x"}, "extra_body must be a mapping"),
+])
+def test_bad_backend_options_are_one_line_errors(options, message):
+    with pytest.raises(MedgaugeError, match=message):
+        create_backend("openai:m", {"base_url": "http://127.0.0.1:1/v1", **options})
+
+
+def test_answer_changing_options_change_the_model_identity():
+    plain = create_backend("openai:m", {"base_url": "http://a/v1"})
+    other_server = create_backend("openai:m", {"base_url": "http://b/v1", "concurrency": 3})
+    resized = create_backend("openai:m", {"base_url": "http://a/v1", "max_image_side": 256})
+    assert plain.identity() == other_server.identity() != resized.identity()
+    with pytest.raises(MedgaugeError, match="unknown option"):
+        create_backend("baseline:random", {"sed": 3})

@@ -67,3 +67,29 @@ def test_sigkill_midway_then_resume_equals_uninterrupted_run(shared_data, instan
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT request_hash) FROM responses"
                           ).fetchone() == (451, 451)
         assert db.execute("SELECT status FROM runs").fetchall() == [("completed",)]
+
+
+def test_rerun_after_editing_the_data_rescores_changed_and_drops_removed_samples(tmp_path):
+    import json
+
+    from test_cli import medgauge
+
+    data = tmp_path / "data.jsonl"
+
+    def write(rows):
+        data.write_text("".join(json.dumps({"id": i, "question": f"Is there finding {i}?",
+                                            "answer": a, "answer_type": "yesno"}) + "\n"
+                                for i, a in rows))
+
+    write([("a", "yes"), ("b", "yes"), ("c", "yes")])
+    store = tmp_path / "m.db"
+    args = ("run", "-b", f"custom={data}", "-m", "baseline:constant", "--store", str(store), "-q")
+    assert medgauge(*args).returncode == 0
+    write([("a", "no"), ("b", "no")])  # golds corrected, one item removed
+    assert medgauge(*args).returncode == 0
+    with sqlite3.connect(store) as db:
+        rows = db.execute("SELECT sample_id, answer, correct FROM items ORDER BY sample_id"
+                          ).fetchall()
+        # the constant "yes" answers came from the cache: no model call was needed to rescore
+        assert db.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == 3
+    assert rows == [("a", "no", 0), ("b", "no", 0)]

@@ -56,3 +56,25 @@ def test_score_matches_run_on_the_same_answers(shared_data, tmp_path):
     n_yes = sum(s.answer == "yes" for s in closed)
     acc = accuracy(items[s.id] for s in closed)
     assert (acc.k, acc.n) == (n_yes, len(closed))
+
+
+def test_replay_answers_per_sample_even_for_identical_questions(tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"id": "a", "question": "Is there a fracture?", "answer": "yes",
+                                "answer_type": "yesno"}) + "\n" + json.dumps(
+        {"id": "b", "question": "Is there a fracture?", "answer": "no",
+         "answer_type": "yesno"}) + "\n" + json.dumps(
+        {"id": "c", "question": "Is there a fracture?", "answer": "no",
+         "answer_type": "yesno"}) + "\n")
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(json.dumps({"id": "a", "response": "yes"}) + "\n"
+                     + json.dumps({"id": "b", "response": "no"}) + "\n")
+    out = tmp_path / "x.jsonl"
+    res = medgauge("score", "-b", f"custom={data}", "--predictions", str(preds), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    rows = {r["sample_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert rows["a"]["correct"] is True and rows["b"]["correct"] is True
+    assert rows["c"]["error"] and rows["c"]["correct"] is None  # no prediction: an error
+    probes = medgauge("run", "-b", f"custom={data}", "-m", f"replay:{preds}", "--probe",
+                      "leading", "--store", str(tmp_path / "s.db"))
+    assert probes.returncode == 2 and "replay" in probes.stderr

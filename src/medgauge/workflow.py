@@ -18,6 +18,7 @@ from medgauge.report.terminal import breakdown_table, leaderboard_table, print_t
 from medgauge.runner.engine import Task, TaskOutcome, run_tasks
 from medgauge.runner.progress import Progress
 from medgauge.runner.solver import solvers
+from medgauge.scoring import get_scorer
 from medgauge.store import Store
 from medgauge.types import MedgaugeError
 
@@ -29,6 +30,15 @@ def build_tasks(cfg: RunConfig) -> list[Task]:
 
     params = cfg.generation.params()
     models = [create_backend(m.spec, m.options) for m in cfg.models]
+    if cfg.probes and any(m.spec.startswith("replay:") for m in cfg.models):
+        raise MedgaugeError("probes need a model to ask: a replay: predictions file has only "
+                            "the clean answers")
+    for name in cfg.probe_options:
+        if name not in cfg.probes:
+            raise MedgaugeError(f"options given for probe {name!r}, which is not selected "
+                                f"(selected: {', '.join(cfg.probes) or 'none'})")
+    for b in cfg.benchmarks:
+        get_scorer(b.scoring)  # an unknown scoring mode fails before anything runs
     known = [n for n in solvers.names() if n != "clean"]
     for name in cfg.probes:
         if name not in known:
@@ -51,11 +61,11 @@ def execute(cfg: RunConfig, tasks: list[Task], *, console: Console, quiet: bool,
     outcomes: list[TaskOutcome] = []
     try:
         outcomes = _run_interruptibly(run_tasks(tasks, store, progress))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         console.print("[yellow]interrupted[/]: everything finished so far is stored. Resume with:"
                       f"\n  {resume_command}", highlight=False, soft_wrap=True)
         store.close()
-        return 130
+        return 128 + (exc.signum if isinstance(exc, Interrupted) else signal.SIGINT)
     run_ids = [o.run_id for t, o in zip(tasks, outcomes, strict=False)
                if t.solver.name == "clean"]
     print_leaderboard(store, run_ids, console)
@@ -75,26 +85,35 @@ def execute(cfg: RunConfig, tasks: list[Task], *, console: Console, quiet: bool,
     return 0
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, or SIGTERM/SIGHUP from a scheduler (SLURM, timeout): stop cleanly."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def _run_interruptibly(coro: Any) -> Any:
-    """asyncio.run, turning the first Ctrl-C into a clean cancellation of the workers."""
+    """asyncio.run, turning the first SIGINT, SIGTERM or SIGHUP into a clean cancellation of the
+    workers (what finished is stored; the run is marked interrupted)."""
     loop = asyncio.new_event_loop()
     main = loop.create_task(coro)
-    interrupted = False
+    received: list[int] = []
 
-    def on_sigint() -> None:
-        nonlocal interrupted
-        interrupted = True
+    def on_signal(signum: int) -> None:
+        received.append(signum)
         main.cancel()
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
-    except (NotImplementedError, RuntimeError):  # pragma: no cover - non-POSIX
-        pass
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover
+            pass
     try:
         return loop.run_until_complete(main)
     except asyncio.CancelledError:
-        if interrupted:
-            raise KeyboardInterrupt from None
+        if received:
+            raise Interrupted(received[0]) from None
         raise
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())

@@ -7,6 +7,7 @@ Adding a backend touches one file: subclass ``Backend``, decorate it with
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,16 +33,52 @@ class Backend(ABC):
     def __init__(self, model: str, options: dict[str, Any] | None = None) -> None:
         self.model = model
         self.options = dict(options or {})
-        self.concurrency = int(self.options.pop("concurrency", 8))
-        if self.concurrency < 1:
-            raise MedgaugeError(f"backend {self.kind}: concurrency must be >= 1")
+        self.concurrency = int(self.take("concurrency", int, 8, minimum=1))
+
+    def take(self, name: str, kind: type, default: Any, minimum: float | None = None) -> Any:
+        """Pop option ``name`` converted to ``kind`` (int/float/str), or a one-line error naming
+        the backend and the option."""
+        value = self.options.pop(name, default)
+        if value is None:
+            return None
+        try:
+            converted = kind(value)
+            if kind in (int, float) and isinstance(value, bool):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise MedgaugeError(f"backend {self.kind}: option {name} must be "
+                                f"{kind.__name__}, got {value!r}") from None
+        if minimum is not None and converted < minimum:
+            raise MedgaugeError(f"backend {self.kind}: option {name} must be >= {minimum}, "
+                                f"got {value!r}")
+        return converted
+
+    def reject_unknown_options(self, known: str) -> None:
+        if self.options:
+            raise MedgaugeError(f"backend {self.kind}: unknown option(s) "
+                                f"{', '.join(sorted(self.options))} (known: {known})")
 
     def identity(self) -> str:
-        """Stable model identity used in cache keys; never contains secrets or URLs."""
-        return f"{self.kind}:{self.model}"
+        """Stable model identity used in cache keys and run ids; never contains secrets or URLs.
+        Options that change the answers (``answer_options``) are part of it, so changing one
+        does not silently reuse answers given under the old setting."""
+        extra = {k: v for k, v in self.answer_options().items() if v is not None}
+        if not extra:
+            return f"{self.kind}:{self.model}"
+        return f"{self.kind}:{self.model}{json.dumps(extra, sort_keys=True, default=str)}"
+
+    def answer_options(self) -> dict[str, Any]:
+        """The backend's settings that change what the model answers (not how fast)."""
+        return {}
 
     def display_name(self) -> str:
         return self.identity()
+
+    def key_extra(self, request: Request) -> str | None:
+        """What besides the request itself decides this backend's answer, for the cache key.
+        Models answer from the request alone (None); a backend that answers per sample (replay,
+        seeded random) returns the sample id so identical questions are not shared."""
+        return None
 
     def prepare(self, benchmark: Benchmark) -> None:  # noqa: B027 - optional hook
         """Called once per benchmark before its samples are sent (e.g. the prior baseline)."""

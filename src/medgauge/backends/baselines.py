@@ -37,8 +37,9 @@ class BaselineBackend(Backend):
         super().__init__(name, options)
         if name not in ("random", "constant", "prior"):
             raise MedgaugeError(f"unknown baseline {name!r} (known: random, constant, prior)")
-        self.seed = int(self.options.pop("seed", 0))
+        self.seed = self.take("seed", int, 0)
         self.answer = value or str(self.options.pop("answer", ""))
+        self.reject_unknown_options("seed, answer, concurrency")
         self.oracle = False
         self._prior: dict[str, str] = {}
         self._vocabulary: list[str] = []
@@ -51,6 +52,10 @@ class BaselineBackend(Backend):
         digest = hashlib.blake2b(repr(sorted(self._prior.items())).encode(),
                                  digest_size=4).hexdigest()
         return f"baseline:prior{'-oracle' if self.oracle else ''}({digest})"
+
+    def key_extra(self, request: Request) -> str | None:
+        # the random draw is per sample: identical questions must not share a cached draw
+        return str(request.meta.get("sample_id")) if self.model == "random" else None
 
     def display_name(self) -> str:
         if self.model == "prior":

@@ -102,7 +102,7 @@ class HFBackend(Backend):
         from medgauge.backends.hf_engine import EngineOptions
 
         max_new = _int_opt(self.options, "max_new_tokens", 512)
-        wait = float(self.options.get("batch_wait_s", 0.02))
+        wait = self.take("batch_wait_s", float, 0.02, minimum=0)
         self.batch_size = batch_size
         self.engine_options = EngineOptions(
             device=str(self.options.get("device", "auto")),
@@ -116,6 +116,7 @@ class HFBackend(Backend):
             config = json.loads((self.path / "config.json").read_text())
         except (OSError, ValueError) as exc:
             raise MedgaugeError(f"hf: cannot read {self.path / 'config.json'}: {exc}") from None
+        self._fingerprint = self._weights_fingerprint(self.path)
         # known before loading, so the runner can skip image benchmarks for text-only models
         self.supports_images = "vision_config" in config  # type: ignore[misc]
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medgauge-hf")
@@ -124,8 +125,24 @@ class HFBackend(Backend):
             self._run_batch, self._executor, batch_size=batch_size, wait_s=wait
         )
 
-    def identity(self) -> str:
-        return f"hf:{self.path}"
+    def answer_options(self) -> dict[str, Any]:
+        o = self.engine_options
+        return {"dtype": o.dtype, "attn_implementation": o.attn_implementation,
+                "max_image_side": o.max_image_side, "weights": self._fingerprint}
+
+    @staticmethod
+    def _weights_fingerprint(path: Path) -> str:
+        """config.json's bytes and the weight files' sizes and times: a checkpoint overwritten
+        in place gets a new identity (its old answers are not reused)."""
+        import hashlib
+
+        h = hashlib.blake2b(digest_size=6)
+        h.update((path / "config.json").read_bytes())
+        for f in sorted(path.iterdir()):
+            if f.suffix in (".safetensors", ".bin", ".pt", ".gguf") and f.is_file():
+                st = f.stat()
+                h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+        return h.hexdigest()
 
     # ------------------------------------------------------------------ lifecycle
     def _load(self) -> Any:

@@ -48,28 +48,41 @@ class OpenAIBackend(Backend):
         o = self.options
         urls = o.pop("base_url", None) or os.environ.get("OPENAI_BASE_URL") or \
             "https://api.openai.com/v1"
-        self.base_urls = [u.rstrip("/") for u in ([urls] if isinstance(urls, str) else urls)]
+        listed = [urls] if isinstance(urls, str) else urls
+        if not isinstance(listed, list) or not all(isinstance(u, str) for u in listed):
+            raise MedgaugeError("backend openai: base_url must be a URL or a list of URLs")
+        self.base_urls = [u.rstrip("/") for u in listed]
+        self._shown = {u: _redact(u) for u in self.base_urls}  # what messages may show
         env_given = "api_key_env" in o
         self.api_key_env = o.pop("api_key_env", "OPENAI_API_KEY")
         self.api_key = os.environ.get(self.api_key_env)
         if env_given and not self.api_key:
             raise MedgaugeError(f"backend openai: environment variable {self.api_key_env} "
                                 "(api_key_env) is not set")
-        self.timeout = float(o.pop("timeout", 120.0))
-        self.max_retries = int(o.pop("max_retries", 5))
-        self.retry_base = float(o.pop("retry_base", 0.5))
-        self.retry_max = float(o.pop("retry_max", 30.0))
-        self.max_image_side = o.pop("max_image_side", None)
-        self.extra_body = dict(o.pop("extra_body", None) or {})
-        if o:
-            raise MedgaugeError(f"backend openai: unknown option(s) {', '.join(sorted(o))} "
-                                "(known: base_url, api_key_env, timeout, max_retries, retry_base, "
-                                "retry_max, max_image_side, extra_body, concurrency)")
+        self.timeout = self.take("timeout", float, 120.0, minimum=0.001)
+        self.max_retries = self.take("max_retries", int, 5, minimum=0)
+        self.retry_base = self.take("retry_base", float, 0.5, minimum=0)
+        self.retry_max = self.take("retry_max", float, 30.0, minimum=0)
+        self.max_image_side = self.take("max_image_side", int, None, minimum=1)
+        extra = o.pop("extra_body", None) or {}
+        if not isinstance(extra, dict):
+            raise MedgaugeError(f"backend openai: option extra_body must be a mapping, got "
+                                f"{extra!r}")
+        self.extra_body = dict(extra)
+        self.reject_unknown_options("base_url, api_key_env, timeout, max_retries, retry_base, "
+                                    "retry_max, max_image_side, extra_body, concurrency")
+        for url in self.base_urls:
+            _check_url(url)
+        if self.api_key is not None and ("\n" in self.api_key or "\r" in self.api_key):
+            raise MedgaugeError(f"backend openai: ${self.api_key_env} contains a line break")
         self._in_flight = dict.fromkeys(self.base_urls, 0)
         self._session: Any = None
 
     def display_name(self) -> str:
         return self.model
+
+    def answer_options(self) -> dict[str, Any]:
+        return {"max_image_side": self.max_image_side, "extra_body": self.extra_body or None}
 
     async def start(self) -> None:
         import aiohttp
@@ -83,9 +96,10 @@ class OpenAIBackend(Backend):
                 async with self._session.get(url + "/models",
                                              timeout=aiohttp.ClientTimeout(total=10)) as r:
                     await r.read()
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 await self.close()
-                raise MedgaugeError(f"cannot reach server {url}: {_describe(exc)}") from None
+                raise MedgaugeError(f"cannot reach server {self._shown[url]}: "
+                                    f"{_describe(exc)}") from None
 
     async def close(self) -> None:
         if self._session is not None:
@@ -162,8 +176,9 @@ class OpenAIBackend(Backend):
                 if attempt == self.max_retries:
                     break
                 delay = min(self.retry_max, self.retry_base * 2**attempt) * random.uniform(0.5, 1.5)
-                if exc.retry_after is not None:
-                    delay = min(self.retry_max, max(exc.retry_after, 0.0))
+                if exc.retry_after is not None:  # honoured, plus jitter so that workers
+                    delay = min(self.retry_max,  # do not all come back at the same instant
+                                max(exc.retry_after, 0.0) * random.uniform(1.0, 1.2))
                 await asyncio.sleep(delay)
         return Response(error=f"{last} (gave up after {self.max_retries + 1} attempts)",
                         latency_s=time.perf_counter() - t0)
@@ -178,20 +193,21 @@ class OpenAIBackend(Backend):
                 status, raw = r.status, await r.read()
                 retry_after = r.headers.get("Retry-After")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise _Transient(f"{url}: {_describe(exc)}") from None
+            raise _Transient(f"{self._shown[url]}: {_describe(exc)}") from None
         finally:
             self._in_flight[url] -= 1
+        shown = self._shown[url]
         if status == 200:
-            return _parse(raw, url)
+            return _parse(raw, shown)
         message = _error_message(raw)
         if status in _FATAL:
             hint = _FATAL[status]
             if status in (401, 403):
                 hint += f" in ${self.api_key_env}"
-            raise MedgaugeError(f"{url}: HTTP {status} {hint} ({message})")
+            raise MedgaugeError(f"{shown}: HTTP {status} {hint} ({message})")
         if status == 429 or status == 408 or status >= 500:
-            raise _Transient(f"{url}: HTTP {status} {message}", _seconds(retry_after))
-        return Response(error=f"{url}: HTTP {status} {message}")
+            raise _Transient(f"{shown}: HTTP {status} {message}", _seconds(retry_after))
+        return Response(error=f"{shown}: HTTP {status} {message}")
 
 
 def _describe(exc: BaseException) -> str:
@@ -217,30 +233,71 @@ def _error_message(raw: bytes) -> str:
         return raw[:200].decode("utf-8", "replace")
 
 
+def _check_url(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MedgaugeError(f"backend openai: base_url {_redact(url)!r} must look like "
+                            "http(s)://host[:port]/v1")
+
+
+def _redact(url: str) -> str:
+    """The URL without user, password or query string (those may hold credentials)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _content_text(content: Any) -> str | None:
+    """A message's text: a string, or the text parts of a list of parts (some providers)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [p.get("text") for p in content if isinstance(p, dict)]
+        if all(isinstance(t, str) for t in texts):
+            return "".join(texts)
+    return None
+
+
 def _parse(raw: bytes, url: str) -> Response:
+    """A chat.completion reply; anything malformed is a (retried) error, never an answer."""
     try:
         data = json.loads(raw)
     except ValueError:
         raise _Transient(f"{url}: reply is not valid JSON") from None
     choices = data.get("choices") if isinstance(data, dict) else None
-    if not choices:
+    if not choices or not isinstance(choices, list):
         raise _Transient(f"{url}: reply has no choices")
     texts = []
     for choice in choices:
-        message = choice.get("message") or {}
-        texts.append(message.get("content") or "")
+        message = choice.get("message") if isinstance(choice, dict) else None
+        text = _content_text(message.get("content")) if isinstance(message, dict) else None
+        if text is None:
+            raise _Transient(f"{url}: reply has a malformed choice")
+        texts.append(text)
     first = choices[0]
     logprobs = None
-    if isinstance(first.get("logprobs"), dict) and first["logprobs"].get("content") is not None:
+    content = first.get("logprobs", {}).get("content") if isinstance(
+        first.get("logprobs"), dict) else None
+    if isinstance(content, list):
         logprobs = [
             {"token": t.get("token"), "logprob": t.get("logprob"),
              "top": [{"token": x.get("token"), "logprob": x.get("logprob")}
-                     for x in t.get("top_logprobs") or []]}
-            for t in first["logprobs"]["content"]
+                     for x in t.get("top_logprobs") or [] if isinstance(x, dict)]}
+            for t in content if isinstance(t, dict)
         ]
-    usage = data.get("usage") or {}
+    usage = data.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    finish = first.get("finish_reason")
     return Response(
-        text=texts[0], texts=tuple(texts), finish_reason=first.get("finish_reason"),
+        text=texts[0], texts=tuple(texts),
+        finish_reason=finish if isinstance(finish, str) else None,
         logprobs=logprobs,
-        usage={k: int(v) for k, v in usage.items() if isinstance(v, int)},
+        usage={k: v for k, v in usage.items() if isinstance(v, int) and not isinstance(v, bool)},
     )

@@ -37,6 +37,7 @@ class ReplayBackend(Backend):
         self.id_field = str(self.options.pop("id_field", "id"))
         self.response_field = self.options.pop("response_field", None)
         self.question_field = str(self.options.pop("question_field", "question"))
+        self.reject_unknown_options("id_field, response_field, question_field, concurrency")
         self.by_id: dict[str, str] = {}
         self.by_question: dict[str, str] = {}
         self._load()
@@ -49,6 +50,9 @@ class ReplayBackend(Backend):
 
     def display_name(self) -> str:
         return f"replay:{self.path.name}"
+
+    def key_extra(self, request: Request) -> str | None:
+        return str(request.meta.get("sample_id"))  # answers are per sample, not per question
 
     def _rows(self) -> list[tuple[str, dict[str, Any]]]:
         if not self.path.is_file():

@@ -6,6 +6,7 @@ Every error names the file and, where it applies, the line or field.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,11 @@ def field(obj: dict[str, Any], name: str, where: str) -> Any:
 def image_ref(root: Path, relative: str, where: str, role: str | None = None,
               check_exists: bool = True) -> ImageRef:
     """Resolve an image path inside ``root``; refuse paths that escape it."""
-    base = root.resolve()
-    candidate = (base / relative).resolve()
+    # Checked on the path as written (no symlinks followed): an images folder that links to
+    # shared storage, or a Hugging Face snapshot whose files link to blobs, stays allowed,
+    # while "../" and absolute paths out of the root are refused.
+    base = Path(os.path.normpath(os.path.abspath(root)))
+    candidate = Path(os.path.normpath(base / relative))
     if candidate != base and base not in candidate.parents:
         raise MedgaugeError(f"{where}: image path {relative!r} escapes the dataset root {root}")
     if check_exists and not candidate.is_file():

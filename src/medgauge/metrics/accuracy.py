@@ -10,6 +10,9 @@ from typing import Any
 
 from medgauge.stats import Proportion, bootstrap_proportion, proportion_of
 
+#: fewer clusters than this and the interval falls back to Wilson
+MIN_CLUSTERS = 10
+
 
 def _correct(row: Mapping[str, Any]) -> bool | None:
     return None if row["error"] is not None else bool(row["correct"])
@@ -27,7 +30,11 @@ def accuracy(items: Iterable[Mapping[str, Any]], *, clustered: bool = True,
     clusters = [r.get("cluster") for r in rows]
     if clustered and any(c is not None for c in clusters):
         ids = [c if c is not None else f"\x00item{i}" for i, c in enumerate(clusters)]
-        return bootstrap_proportion(correct, ids, invalid=invalid, seed=seed)
+        n_clusters = len(set(ids))
+        # A cluster bootstrap needs enough clusters to mean anything; with every item its own
+        # cluster it is just a worse Wilson interval.
+        if MIN_CLUSTERS <= n_clusters < len(ids):
+            return bootstrap_proportion(correct, ids, invalid=invalid, seed=seed)
     return proportion_of(correct, invalid)
 
 

@@ -22,6 +22,7 @@ import medgauge
 from medgauge.backends.base import Backend
 from medgauge.benchmarks.base import Benchmark
 from medgauge.runner.progress import Progress
+from medgauge.runner.request_key import sample_fingerprint
 from medgauge.runner.solver import SolveContext, Solver
 from medgauge.scoring import get_scorer
 from medgauge.store import Store
@@ -83,36 +84,44 @@ def versions(backend: Backend) -> dict[str, str]:
             "backend": backend.kind}
 
 
+def _count(task: Task) -> set[str]:
+    """The sample ids of the task, checked for duplicates before anything is sent."""
+    ids: set[str] = set()
+    for sample in task.samples():
+        if sample.id in ids:
+            raise MedgaugeError(f"benchmark {task.benchmark.name}: duplicate sample id "
+                                f"{sample.id!r}")
+        ids.add(sample.id)
+    return ids
+
+
 async def run_task(task: Task, store: Store, progress: Progress | None = None) -> TaskOutcome:
     task.backend.prepare(task.benchmark)  # before the run id: a prior baseline's identity
     run_id = task.run_id                  # depends on what it learnt
     task.solver.prepare(task.benchmark)
-    total = sum(1 for _ in task.samples())
+    ids = _count(task)
+    total = len(ids)
+    ctx = SolveContext(task.backend, store, prompt=task.effective_prompt,
+                       scorer=get_scorer(task.scoring), params=task.params, seed=task.seed)
     store.begin_run(run_id, task.backend.display_name(), task.benchmark.name,
                     None if task.solver.name == "clean" else task.solver.name,
                     task.config(), versions(task.backend), total)
     outcome = TaskOutcome(run_id, "running", total)
     done = store.done_samples(run_id)
-    ctx = SolveContext(task.backend, store, prompt=task.effective_prompt,
-                       scorer=get_scorer(task.scoring), params=task.params, seed=task.seed)
     progress = progress or Progress.quiet()
     progress.start_task(f"{task.benchmark.name} | {task.backend.display_name()} | "
                         f"{task.solver.name}", total)
     stream = enumerate(task.samples())
-    seen: set[str] = set()
 
     async def worker() -> None:
         for seq, sample in stream:
-            if sample.id in seen:
-                raise MedgaugeError(f"benchmark {task.benchmark.name}: duplicate sample id "
-                                    f"{sample.id!r}")
-            seen.add(sample.id)
-            if sample.id in done:
+            fingerprint = sample_fingerprint(sample)
+            if done.get(sample.id, "") == fingerprint:
                 outcome.skipped += 1
                 progress.advance(skipped=True)
                 continue
             items = await task.solver.solve(sample, ctx)
-            store.put_items(run_id, sample, items, seq)
+            store.put_items(run_id, sample, items, seq, fingerprint)
             errors = sum(it.error is not None for it in items)
             invalid = sum(it.invalid for it in items)
             outcome.done += 1
@@ -130,6 +139,7 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None) -
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             raise
+        store.prune_items(run_id, ids)  # samples removed from the benchmark since a past run
         status = "completed" if outcome.errors == 0 else "completed_with_errors"
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"

@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from medgauge.types import ImageRef, Request, map_image_parts
+from medgauge.types import ImageRef, Request, Sample, map_image_parts
 
 
 def _image_for_key(img: ImageRef) -> dict[str, Any]:
@@ -18,11 +18,13 @@ def _image_for_key(img: ImageRef) -> dict[str, Any]:
             **({"role": img.role} if img.role else {})}
 
 
-def request_record(identity: str, request: Request) -> str:
-    """Canonical JSON of the request as stored for audit (no image bytes)."""
+def request_record(identity: str, request: Request, extra: str | None = None) -> str:
+    """Canonical JSON of the request as stored for audit (no image bytes).  ``extra``: what the
+    backend says decides its answer beyond the request (``Backend.key_extra``)."""
     return json.dumps(
         {
             "model": identity,
+            **({"extra": extra} if extra is not None else {}),
             "params": request.params.as_dict(),
             "messages": [map_image_parts(m, _image_for_key) for m in request.messages],
             "continuations": list(request.continuations),
@@ -35,3 +37,13 @@ def request_record(identity: str, request: Request) -> str:
 
 def request_hash(record: str) -> str:
     return hashlib.blake2b(record.encode(), digest_size=16).hexdigest()
+
+
+def sample_fingerprint(sample: Sample) -> str:
+    """What a stored item was scored against: question, gold answer, options, images (paths),
+    context.  A rerun re-solves a sample whose fingerprint changed (edited benchmark data)
+    instead of keeping its old score; unchanged requests still come from the response cache."""
+    blob = json.dumps([sample.question, sample.answer, sample.answer_type, sample.options,
+                       [i.path for i in sample.images], sample.context, list(sample.labels)],
+                      ensure_ascii=False, sort_keys=True)
+    return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()

@@ -55,7 +55,7 @@ class SolveContext:
 
     async def generate(self, request: Request) -> tuple[str, Response]:
         """Serve from the store, or ask the backend and store the answer (errors included)."""
-        record = request_record(self.identity, request)
+        record = request_record(self.identity, request, self.backend.key_extra(request))
         key = request_hash(record)
         cached = self.store.get_response(key)
         if cached is not None:

@@ -53,8 +53,10 @@ def export_items(store: Store, run_ids: list[str], out: Path) -> int:
     except ImportError:
         raise MedgaugeError("Parquet export needs pyarrow: pip install 'medgauge[parquet]'"
                             ) from None
-    table = pa.Table.from_pylist(flat) if flat else pa.table({k: [] for k in COLUMNS})
-    pq.write_table(table, out)
+    # A fixed schema: files from runs with and without errors concatenate.
+    types = {"invalid": pa.bool_(), "correct": pa.bool_(), "confidence": pa.float64()}
+    schema = pa.schema([(k, types.get(k, pa.string())) for k in COLUMNS])
+    pq.write_table(pa.Table.from_pylist(flat, schema=schema), out)
     return len(flat)
 
 

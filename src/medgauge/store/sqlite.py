@@ -16,7 +16,7 @@ from typing import Any
 
 from medgauge.types import ItemResult, MedgaugeError, Response, Sample
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS items (
     metadata TEXT,
     cluster TEXT,
     seq INTEGER,
+    sample_hash TEXT,
     PRIMARY KEY (run_id, sample_id, variant)
 );
 """
@@ -162,8 +163,14 @@ class Store:
 
     def put_response(self, request_hash: str, model: str, request_json: str,
                      response: Response) -> None:
+        # A stored success is never overwritten by a later failure of the same request.
         self.db.execute(
-            "INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(request_hash) "
+            "DO UPDATE SET text=excluded.text, texts=excluded.texts, "
+            "finish_reason=excluded.finish_reason, logprobs=excluded.logprobs, "
+            "option_logprobs=excluded.option_logprobs, usage=excluded.usage, "
+            "latency=excluded.latency, error=excluded.error, created=excluded.created "
+            "WHERE responses.error IS NOT NULL",
             (request_hash, model, request_json, response.text,
              _dumps(list(response.texts)) if len(response.texts) > 1 else None,
              response.finish_reason, _dumps(response.logprobs), _dumps(response.option_logprobs),
@@ -173,26 +180,41 @@ class Store:
         return self.db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
     # items ---------------------------------------------------------------------------------
-    def put_items(self, run_id: str, sample: Sample, items: list[ItemResult], seq: int) -> None:
-        """Upsert the items of one sample (a rerun replaces, never duplicates)."""
-        self.db.executemany(
-            "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(run_id, it.sample_id, it.variant, it.request_hash, it.response, it.extracted,
-              None if it.correct is None else int(it.correct), _dumps(it.metrics or None),
-              it.error, it.confidence,
-              sample.question if it.question is None else it.question,
-              sample.answer if it.answer is None else it.answer,
-              _dumps(_item_metadata(sample, it)), sample.cluster, seq) for it in items])
+    def put_items(self, run_id: str, sample: Sample, items: list[ItemResult], seq: int,
+                  sample_hash: str | None = None) -> None:
+        """Upsert the items of one sample in one transaction (a rerun replaces, never
+        duplicates; a crash never leaves a sample half stored)."""
+        rows = [(run_id, it.sample_id, it.variant, it.request_hash, it.response, it.extracted,
+                 None if it.correct is None else int(it.correct), _dumps(it.metrics or None),
+                 it.error, it.confidence,
+                 sample.question if it.question is None else it.question,
+                 sample.answer if it.answer is None else it.answer,
+                 _dumps(_item_metadata(sample, it)), sample.cluster, seq, sample_hash)
+                for it in items]
+        with self.transaction() as db:
+            db.execute("DELETE FROM items WHERE run_id=? AND sample_id=?", (run_id, sample.id))
+            db.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def prune_items(self, run_id: str, keep: set[str]) -> int:
+        """Delete the run's items whose sample is no longer in the benchmark."""
+        stored = {r[0] for r in self.db.execute(
+            "SELECT DISTINCT sample_id FROM items WHERE run_id=?", (run_id,))}
+        gone = sorted(stored - keep)
+        with self.transaction() as db:
+            db.executemany("DELETE FROM items WHERE run_id=? AND sample_id=?",
+                           [(run_id, sid) for sid in gone])
+        return len(gone)
 
     def transaction(self) -> _Transaction:
         return _Transaction(self.db)
 
-    def done_samples(self, run_id: str) -> set[str]:
-        """Samples whose every stored item succeeded (an errored one is retried on resume)."""
+    def done_samples(self, run_id: str) -> dict[str, str | None]:
+        """Samples whose every stored item succeeded, with the fingerprint they were scored
+        against (an errored sample is retried on resume; a changed one is re-solved)."""
         cur = self.db.execute(
-            "SELECT sample_id FROM items WHERE run_id=? GROUP BY sample_id "
-            "HAVING MAX(error IS NOT NULL) = 0", (run_id,))
-        return {row[0] for row in cur}
+            "SELECT sample_id, MIN(sample_hash) FROM items WHERE run_id=? GROUP BY sample_id "
+            "HAVING MAX(error IS NOT NULL) = 0 AND COUNT(DISTINCT sample_hash) <= 1", (run_id,))
+        return {row[0]: row[1] for row in cur}
 
     def items(self, run_id: str) -> Iterator[dict[str, Any]]:
         cur = self.db.execute(

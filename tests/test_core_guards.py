@@ -1,0 +1,83 @@
+"""Guards found in review: SIGTERM, symlinked image folders, intervals with few clusters,
+atomic per-sample writes, unknown scoring modes and stray probe options."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from medgauge.benchmarks.io import image_ref
+from medgauge.metrics import accuracy
+from medgauge.store import Store
+from medgauge.types import ItemResult, MedgaugeError, Sample
+from test_cli import medgauge
+
+
+def test_sigterm_stops_cleanly_like_ctrl_c(shared_data, instant_server, tmp_path):
+    server = instant_server("--content", "yes", "--delay-ms", "20")
+    store = tmp_path / "m.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "medgauge.cli", "run", "-b", f"vqa-rad={shared_data / 'vqa_rad'}",
+         "-m", "openai:instant", "--base-url", server.url, "--concurrency", "2", "--store",
+         str(store), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with sqlite3.connect(store) as db:
+                if db.execute("SELECT COUNT(*) FROM items").fetchone()[0] >= 10:
+                    break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM and "Resume with" in out, err
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+
+
+def test_symlinked_image_folders_are_inside_the_root_but_dotdot_is_not(tmp_path):
+    shared = tmp_path / "shared_storage"
+    shared.mkdir()
+    (shared / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    root = tmp_path / "dataset"
+    root.mkdir()
+    (root / "images").symlink_to(shared)
+    ref = image_ref(root, "images/x.png", "data.jsonl:1")
+    assert ref.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(MedgaugeError, match="escapes the dataset root"):
+        image_ref(root, "../shared_storage/x.png", "data.jsonl:2")
+
+
+def test_few_clusters_fall_back_to_wilson():
+    rows = [{"correct": c, "error": None, "extracted": "x", "cluster": "case1"}
+            for c in (True, False, True)]
+    acc = accuracy(rows)
+    assert acc.method == "wilson" and acc.lo < acc.value < acc.hi
+
+
+def test_a_sample_is_stored_whole_or_not_at_all(tmp_path):
+    store = Store(tmp_path / "s.db")
+    sample = Sample("x", "q?", "yes", "yesno")
+    bad = ItemResult("x", "v2", metrics={"m": object()})  # not JSON: the write fails
+    with pytest.raises(TypeError):
+        store.put_items("run", sample, [ItemResult("x", "v1"), bad], 0, "h")
+    assert store.done_samples("run") == {}
+    assert store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0
+
+
+def test_unknown_scoring_mode_and_stray_probe_options_fail_before_running(tmp_path):
+    store = tmp_path / "m.db"
+    res = medgauge("run", "-b", "phantom", "-m", "baseline:random", "--scoring", "nosuch",
+                   "--store", str(store))
+    assert res.returncode == 2 and "unknown scoring mode 'nosuch'" in res.stderr
+    assert not store.exists() or sqlite3.connect(store).execute(
+        "SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+    res = medgauge("run", "-b", "phantom", "-m", "baseline:random", "--probe-opt",
+                   "blnd.text_run=x", "--store", str(store))
+    assert res.returncode == 2 and "not selected" in res.stderr
