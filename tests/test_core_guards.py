@@ -81,3 +81,23 @@ def test_unknown_scoring_mode_and_stray_probe_options_fail_before_running(tmp_pa
     res = medgauge("run", "-b", "phantom", "-m", "baseline:random", "--probe-opt",
                    "blnd.text_run=x", "--store", str(store))
     assert res.returncode == 2 and "not selected" in res.stderr
+
+
+def test_progress_prints_plain_lines_when_not_a_terminal(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import medgauge.runner.progress as progress
+
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
+    buf = io.StringIO()
+    p = progress.Progress(console=Console(file=buf, force_terminal=False))
+    p.start_task("vqa-rad | m | clean", 2)
+    p.advance(errors=1)
+    p.advance(invalid=1)
+    p.finish_task()
+    lines = buf.getvalue().splitlines()
+    assert lines[-1].startswith("vqa-rad | m | clean: 2/2 done")
+    assert "1 errors, 1 invalid" in lines[-1]
+    assert progress.Progress.quiet().log_lines is False

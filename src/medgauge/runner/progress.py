@@ -15,12 +15,20 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 
 
+LOG_EVERY_S = 30.0
+
+
 class Progress:
     """Wraps rich's progress bar; ``Progress.quiet()`` shows nothing (tests, piped output)."""
 
     def __init__(self, console: Console | None = None, enabled: bool = True) -> None:
         self.console = console or Console(stderr=True)
-        self.enabled = enabled and self.console.is_terminal  # no bar in logs and pipes
+        self.enabled = enabled and self.console.is_terminal
+        # In logs and pipes (nohup, SLURM) a plain line every LOG_EVERY_S seconds instead of a bar.
+        self.log_lines = enabled and not self.console.is_terminal
+        self._label = ""
+        self._total = 0
+        self._last_log = 0.0
         self._bar: RichProgress | None = None
         self._task = None
         self.errors = 0
@@ -34,7 +42,8 @@ class Progress:
 
     def start_task(self, label: str, total: int) -> None:
         self.errors = self.invalid = self.count = 0
-        self._t0 = time.perf_counter()
+        self._t0 = self._last_log = time.perf_counter()
+        self._label, self._total = label, total
         if not self.enabled:
             return
         self._bar = RichProgress(
@@ -56,6 +65,12 @@ class Progress:
         self.errors += errors
         self.invalid += invalid
         self.count += 1
+        if self.log_lines and time.perf_counter() - self._last_log >= LOG_EVERY_S:
+            self._last_log = time.perf_counter()
+            elapsed = self._last_log - self._t0
+            self.console.print(f"{self._label}: {self.count}/{self._total} done, "
+                               f"{self.count / elapsed:.1f}/s, {self.errors} errors, "
+                               f"{self.invalid} invalid", highlight=False, soft_wrap=True)
         if self._bar is None or self._task is None:
             return
         elapsed = time.perf_counter() - self._t0
