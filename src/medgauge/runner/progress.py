@@ -14,7 +14,6 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichProgress
 
-
 LOG_EVERY_S = 30.0
 
 
