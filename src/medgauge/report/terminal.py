@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -19,14 +20,14 @@ def pct(p: Proportion) -> str:
 
 def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboard") -> Table:
     """rows: {benchmark, model, run_id, acc: Proportion}; sorted by benchmark, then accuracy."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("benchmark")
-    table.add_column("model")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    table.add_column("benchmark", no_wrap=True)
+    table.add_column("model", no_wrap=True)
     table.add_column("accuracy % [95% CI]", justify="right", no_wrap=True)
-    table.add_column("n", justify="right")
-    table.add_column("invalid", justify="right")
-    table.add_column("errors", justify="right")
-    table.add_column("run", style="dim", no_wrap=True)
+    for col in ("n", "invalid", "errors"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("run", style="dim", overflow="ellipsis", no_wrap=True)
     ordered = sorted(rows, key=lambda r: (r["benchmark"], -(r["acc"].value if r["acc"].n else -1)))
     previous = None
     for r in ordered:
@@ -38,8 +39,9 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboa
 
 
 def breakdown_table(field: str, groups: Mapping[str, Proportion], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column(field)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    table.add_column(field, no_wrap=True)
     table.add_column("accuracy % [95% CI]", justify="right", no_wrap=True)
     table.add_column("n", justify="right")
     table.add_column("invalid", justify="right")
