@@ -42,21 +42,28 @@ Is the image a plain film or a CT? How many ribs are visible? What is the modali
 """
 
 
-def build_tokenizer(chat_template: str | None = CHAT_TEMPLATE, vocab_size: int = 320):
-    """A byte-level BPE tokenizer trained in code (deterministic), wrapped as a fast tokenizer."""
+def _train_bpe(specials: list[str], vocab_size: int, unk: str | None):
+    """A byte-level BPE model trained in code on ``_CORPUS`` (deterministic)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok = Tokenizer(models.BPE(unk_token=unk))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        special_tokens=SPECIALS,
+        special_tokens=specials,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     tok.train_from_iterator([_CORPUS] * 3, trainer=trainer)
+    return tok
+
+
+def build_tokenizer(chat_template: str | None = CHAT_TEMPLATE, vocab_size: int = 320):
+    """A byte-level BPE tokenizer trained in code (deterministic), wrapped as a fast tokenizer."""
+    from transformers import PreTrainedTokenizerFast
+
+    tok = _train_bpe(SPECIALS, vocab_size, "<unk>")
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         bos_token="<s>",
@@ -174,11 +181,132 @@ def build_llava_model(path: Path, seed: int = 0, image_size: int = 32, text_hidd
     return path
 
 
-_BUILDERS = {"llava": build_llava_model, "llama": build_text_model}
+# Qwen2-VL's special tokens (names as in the released tokenizer; ids are ours) and a chat template
+# of the same shape as Qwen2-VL-Instruct's: ChatML turns, a default system turn, and each image
+# part as <|vision_start|><|image_pad|><|vision_end|> (the processor repeats <|image_pad|> once per
+# merged image patch).
+QWEN_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>",
+                 "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
+
+QWEN_CHAT_TEMPLATE = (
+    "{% if messages[0]['role'] != 'system' %}"
+    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
+    "{% for m in messages %}"
+    "<|im_start|>{{ m['role'] }}\n"
+    "{% if m['content'] is string %}{{ m['content'] }}"
+    "{% else %}{% for p in m['content'] %}"
+    "{% if p['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif p['type'] == 'video' %}<|vision_start|><|video_pad|><|vision_end|>"
+    "{% elif p['type'] == 'text' %}{{ p['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "<|im_end|>\n"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def build_qwen_tokenizer(vocab_size: int = 320):
+    """A byte-level BPE tokenizer with Qwen2-VL's special tokens: no BOS, ``<|im_end|>`` ends a
+    turn, ``<|endoftext|>`` pads."""
+    from transformers import PreTrainedTokenizerFast
+
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=_train_bpe(QWEN_SPECIALS, vocab_size, None),
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=QWEN_SPECIALS[1:],
+    )
+    fast.chat_template = QWEN_CHAT_TEMPLATE
+    return fast
+
+
+#: the tiny Qwen2-VL's image geometry: 4 px patches merged 2x2, so every image token covers an
+#: 8x8 pixel cell; images are resized (aspect kept, sides multiples of 8) to at most 24x24 = 576
+#: pixels, i.e. at most 9 image tokens, and at least 256 pixels.
+QWEN_PATCH, QWEN_MERGE = 4, 2
+QWEN_MIN_PIXELS, QWEN_MAX_PIXELS = 16 * 16, 24 * 24
+
+
+def build_qwen2vl_model(path: Path, seed: int = 0) -> Path:
+    """A Qwen2-VL-style VLM: a 2-block vision tower (embed 32, 4 px patches, 2x2 merge) and a
+    2-layer Qwen2 text model (hidden 64, M-RoPE), with a Qwen2VLProcessor (image processor with
+    a small pixel budget, video processor, the tokenizer above); saved to ``path``.
+
+    Needs torchvision (transformers 5's Qwen2-VL image and video processors use it)."""
+    import torch
+    from transformers import (
+        Qwen2VLConfig,
+        Qwen2VLForConditionalGeneration,
+        Qwen2VLImageProcessor,
+        Qwen2VLProcessor,
+        Qwen2VLVideoProcessor,
+    )
+
+    tok = build_qwen_tokenizer()
+    ids = {t: tok.convert_tokens_to_ids(t) for t in QWEN_SPECIALS}
+    hidden, heads = 64, 4
+    text = {
+        "vocab_size": len(tok),
+        "hidden_size": hidden,
+        "intermediate_size": hidden * 2,
+        "num_hidden_layers": 2,
+        "num_attention_heads": heads,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 512,
+        "initializer_range": 0.2,  # spread the logits (see _llama_config)
+        # M-RoPE: the rotary half of each head (16 / 2 = 8 frequencies) split into
+        # temporal / height / width sections
+        "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0,
+                            "mrope_section": [2, 3, 3]},
+        "bos_token_id": None,
+        "eos_token_id": ids["<|im_end|>"],
+        "pad_token_id": ids["<|endoftext|>"],
+    }
+    vision = {
+        "depth": 2,
+        "embed_dim": 32,
+        "num_heads": 2,
+        "mlp_ratio": 2,
+        "hidden_size": hidden,  # the merger projects into the text model's width
+        "patch_size": QWEN_PATCH,
+        "spatial_merge_size": QWEN_MERGE,
+        "temporal_patch_size": 2,
+        "initializer_range": 0.2,
+    }
+    config = Qwen2VLConfig(
+        text_config=text,
+        vision_config=vision,
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+    )
+    torch.manual_seed(seed)
+    model = Qwen2VLForConditionalGeneration(config).eval()
+    _boost_eos(model, tok.eos_token_id)
+    model.generation_config.eos_token_id = tok.eos_token_id
+    model.generation_config.pad_token_id = tok.pad_token_id
+    geometry = {"patch_size": QWEN_PATCH, "merge_size": QWEN_MERGE, "temporal_patch_size": 2,
+                "min_pixels": QWEN_MIN_PIXELS, "max_pixels": QWEN_MAX_PIXELS}
+    processor = Qwen2VLProcessor(
+        image_processor=Qwen2VLImageProcessor(**geometry),
+        video_processor=Qwen2VLVideoProcessor(**geometry),
+        tokenizer=tok,
+        chat_template=QWEN_CHAT_TEMPLATE,
+    )
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    processor.save_pretrained(path)
+    return path
+
+
+_BUILDERS = {"llava": build_llava_model, "llama": build_text_model,
+             "qwen2vl": build_qwen2vl_model}
 
 
 def cached_model(base: Path, kind: str) -> Path:
-    """Build the tiny ``kind`` model ("llava" or "llama") under ``base`` once; reuse it after."""
+    """Build the tiny ``kind`` model ("llava", "llama" or "qwen2vl") under ``base`` once;
+    reuse it after."""
     path = base / f"tiny-{kind}"
     if not (path / "config.json").exists():
         _BUILDERS[kind](path)
