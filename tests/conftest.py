@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +29,16 @@ def shared_data() -> Path:
 @pytest.fixture
 def shared_bench() -> Path:
     return _need(BENCH)
+
+
+@pytest.fixture
+def vqa_rad(shared_data: Path) -> list[dict[str, Any]]:
+    """VQA-RAD test items, ordered so that question lengths vary a lot inside a batch."""
+    items = json.loads((shared_data / "vqa_rad" / "testset.json").read_text())
+    for item in items:
+        item["image_path"] = str(shared_data / "vqa_rad" / "images" / item["image_name"])
+    items.sort(key=lambda x: len(x["question"]))
+    return [items[0], items[-1], items[len(items) // 2], items[1], items[-2], items[100]]
 
 
 def free_port() -> int:

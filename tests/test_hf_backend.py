@@ -7,8 +7,6 @@ equal a forward pass computed here without the backend.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -19,9 +17,9 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 import hf_tiny
-from medgauge.backends import create_backend
+from hf_requests import image_request, one_by_one, run_all, summary, text_request
 from medgauge.backends.hf_inputs import load_image
-from medgauge.types import GenParams, ImageRef, Request, Response
+from medgauge.types import GenParams, ImageRef, Request
 
 
 @pytest.fixture(scope="session")
@@ -32,53 +30,6 @@ def llava_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def llama_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return hf_tiny.cached_model(tmp_path_factory.getbasetemp() / "hf_models", "llama")
-
-
-@pytest.fixture
-def vqa_rad(shared_data: Path) -> list[dict[str, Any]]:
-    """VQA-RAD test items, ordered so that question lengths vary a lot inside a batch."""
-    items = json.loads((shared_data / "vqa_rad" / "testset.json").read_text())
-    for item in items:
-        item["image_path"] = str(shared_data / "vqa_rad" / "images" / item["image_name"])
-    items.sort(key=lambda x: len(x["question"]))
-    return [items[0], items[-1], items[len(items) // 2], items[1], items[-2], items[100]]
-
-
-def image_request(item: dict[str, Any], params: GenParams | None = None,
-                  continuations: tuple[str, ...] = ()) -> Request:
-    content = [{"type": "image", "image": ImageRef(item["image_path"])},
-               {"type": "text", "text": item["question"]}]
-    return Request(messages=[{"role": "user", "content": content}],
-                   params=params or GenParams(max_tokens=12), continuations=continuations)
-
-
-def text_request(question: str, params: GenParams | None = None) -> Request:
-    return Request(messages=[{"role": "system", "content": "You are a radiologist."},
-                             {"role": "user", "content": question}],
-                   params=params or GenParams(max_tokens=12))
-
-
-def run_all(path: Path, requests: list[Request], **options: Any) -> tuple[list[Response],
-                                                                         list[int]]:
-    """Send all requests concurrently to a fresh backend; return responses and batch sizes."""
-    async def go() -> tuple[list[Response], list[int]]:
-        backend = create_backend(f"hf:{path}", {"device": "cpu", **options})
-        await backend.start()
-        try:
-            out = await asyncio.gather(*(backend.generate(r) for r in requests))
-            return list(out), list(backend.batch_sizes)  # type: ignore[attr-defined]
-        finally:
-            await backend.close()
-    return asyncio.run(go())
-
-
-def one_by_one(path: Path, requests: list[Request], **options: Any) -> list[Response]:
-    return [run_all(path, [r], batch_size=1, **options)[0][0] for r in requests]
-
-
-def summary(r: Response) -> tuple[str, str | None, dict[str, int]]:
-    assert r.error is None, r.error
-    return r.text, r.finish_reason, r.usage
 
 
 def test_vlm_batched_greedy_equals_one_at_a_time(llava_path: Path, vqa_rad: list[dict]) -> None:

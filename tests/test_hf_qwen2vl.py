@@ -9,8 +9,6 @@ Real VQA-RAD images and questions, no network.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import math
 import os
 import subprocess
@@ -28,58 +26,15 @@ pytest.importorskip(
 )
 
 import hf_tiny
-from medgauge.backends import create_backend
+from hf_requests import image_request, run_all, summary, text_request
 from medgauge.backends.hf_engine import _input_side
 from medgauge.backends.hf_inputs import load_image
-from medgauge.types import GenParams, ImageRef, Request, Response
+from medgauge.types import GenParams, ImageRef, Request
 
 
 @pytest.fixture(scope="module")
 def qwen_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return hf_tiny.cached_model(tmp_path_factory.getbasetemp() / "hf_models", "qwen2vl")
-
-
-@pytest.fixture
-def vqa_rad(shared_data: Path) -> list[dict[str, Any]]:
-    """VQA-RAD test items, ordered so that question lengths vary a lot inside a batch."""
-    items = json.loads((shared_data / "vqa_rad" / "testset.json").read_text())
-    for item in items:
-        item["image_path"] = str(shared_data / "vqa_rad" / "images" / item["image_name"])
-    items.sort(key=lambda x: len(x["question"]))
-    return [items[0], items[-1], items[len(items) // 2], items[1], items[-2], items[100]]
-
-
-def image_request(item: dict[str, Any], params: GenParams | None = None,
-                  continuations: tuple[str, ...] = ()) -> Request:
-    content = [{"type": "image", "image": ImageRef(item["image_path"])},
-               {"type": "text", "text": item["question"]}]
-    return Request(messages=[{"role": "user", "content": content}],
-                   params=params or GenParams(max_tokens=12), continuations=continuations)
-
-
-def text_request(question: str, params: GenParams | None = None) -> Request:
-    return Request(messages=[{"role": "system", "content": "You are a radiologist."},
-                             {"role": "user", "content": question}],
-                   params=params or GenParams(max_tokens=12))
-
-
-def run_all(path: Path, requests: list[Request], **options: Any) -> tuple[list[Response],
-                                                                         list[int]]:
-    """Send all requests concurrently to a fresh backend; return responses and batch sizes."""
-    async def go() -> tuple[list[Response], list[int]]:
-        backend = create_backend(f"hf:{path}", {"device": "cpu", **options})
-        await backend.start()
-        try:
-            out = await asyncio.gather(*(backend.generate(r) for r in requests))
-            return list(out), list(backend.batch_sizes)  # type: ignore[attr-defined]
-        finally:
-            await backend.close()
-    return asyncio.run(go())
-
-
-def summary(r: Response) -> tuple[str, str | None, dict[str, int]]:
-    assert r.error is None, r.error
-    return r.text, r.finish_reason, r.usage
 
 
 class Direct:
