@@ -105,3 +105,23 @@ def instant_server(shared_bench: Path):
     yield start
     for server in started:
         server.stop()
+
+
+def count_rows(store: Path, table: str = "items") -> int:
+    """Rows in a table of a (possibly not yet created) SQLite store."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(store) as db:
+            return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def wait_for_rows(store: Path, n: int, table: str = "items", timeout: float = 30.0) -> None:
+    """Poll until a running process has stored ``n`` rows (or the timeout passes)."""
+    import time
+
+    deadline = time.time() + timeout
+    while count_rows(store, table) < n and time.time() < deadline:
+        time.sleep(0.02)

@@ -7,10 +7,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
+from conftest import wait_for_rows
 from medgauge.benchmarks.io import image_ref
 from medgauge.metrics import accuracy
 from medgauge.store import Store
@@ -25,15 +25,7 @@ def test_sigterm_stops_cleanly_like_ctrl_c(shared_data, instant_server, tmp_path
         [sys.executable, "-m", "medgauge.cli", "run", "-b", f"vqa-rad={shared_data / 'vqa_rad'}",
          "-m", "openai:instant", "--base-url", server.url, "--concurrency", "2", "--store",
          str(store), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with sqlite3.connect(store) as db:
-                if db.execute("SELECT COUNT(*) FROM items").fetchone()[0] >= 10:
-                    break
-        except sqlite3.OperationalError:
-            pass
-        time.sleep(0.05)
+    wait_for_rows(store, 10)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signal.SIGTERM and "Resume with" in out, err

@@ -6,8 +6,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
+from conftest import wait_for_rows
 from test_cli import medgauge
 
 
@@ -19,15 +19,7 @@ def test_ctrl_c_keeps_what_finished_and_prints_the_resume_command(shared_data, i
            f"vqa-rad={shared_data / 'vqa_rad'}", "-m", "openai:instant", "--base-url",
            server.url, "--concurrency", "2", "--store", str(store), "-q"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with sqlite3.connect(store) as db:
-                if db.execute("SELECT COUNT(*) FROM items").fetchone()[0] >= 30:
-                    break
-        except sqlite3.OperationalError:
-            pass
-        time.sleep(0.05)
+    wait_for_rows(store, 30)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err

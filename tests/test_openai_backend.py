@@ -19,6 +19,18 @@ from medgauge.types import GenParams, ImageRef, MedgaugeError, Request
 from scripted_server import ScriptedServer, completion
 
 
+def ask(backend, text: str = "hi"):
+    """Start the backend, send one chat request, close it; the Response."""
+    async def go():
+        await backend.start()
+        try:
+            return await backend.generate(Request([{"role": "user", "content": text}]))
+        finally:
+            await backend.close()
+
+    return asyncio.run(go())
+
+
 def _vqa_rad_task(data: Path, url: str, limit: int, **options: object) -> Task:
     bench = create_benchmark("vqa-rad", data / "vqa_rad")
     backend = create_backend("openai:instant", {"base_url": url, **options})
@@ -102,14 +114,7 @@ def test_retry_after_is_honoured(tmp_path):
     try:
         backend = create_backend("openai:m", {"base_url": server.url, "retry_base": 0.01})
 
-        async def go():
-            await backend.start()
-            try:
-                return await backend.generate(Request([{"role": "user", "content": "hi"}]))
-            finally:
-                await backend.close()
-
-        response = asyncio.run(go())
+        response = ask(backend)
         assert response.text == "B" and response.error is None
         assert server.chat_times[1] - server.chat_times[0] >= 0.95
     finally:
@@ -171,14 +176,7 @@ def test_malformed_replies_are_retried_errors_never_answers():
         backend = create_backend("openai:m", {"base_url": server.url, "retry_base": 0.0,
                                               "max_retries": len(MALFORMED)})
 
-        async def go():
-            await backend.start()
-            try:
-                return await backend.generate(Request([{"role": "user", "content": "hi"}]))
-            finally:
-                await backend.close()
-
-        response = asyncio.run(go())
+        response = ask(backend)
         assert response.text == "A" and len(server.chat_times) == len(MALFORMED) + 1
     finally:
         server.close()
@@ -194,14 +192,7 @@ def test_content_given_as_parts_and_garbage_usage_are_read():
     try:
         backend = create_backend("openai:m", {"base_url": server.url})
 
-        async def go():
-            await backend.start()
-            try:
-                return await backend.generate(Request([{"role": "user", "content": "hi"}]))
-            finally:
-                await backend.close()
-
-        response = asyncio.run(go())
+        response = ask(backend)
         assert response.text == "Yes." and response.usage == {}
     finally:
         server.close()
@@ -213,14 +204,7 @@ def test_credentials_in_the_base_url_never_reach_errors(tmp_path):
         url = server.url.replace("http://", "http://user:s3cret@") + "?key=s3cret"
         backend = create_backend("openai:m", {"base_url": url})
 
-        async def go():
-            await backend.start()
-            try:
-                return await backend.generate(Request([{"role": "user", "content": "hi"}]))
-            finally:
-                await backend.close()
-
-        response = asyncio.run(go())
+        response = ask(backend)
         assert response.error and "HTTP 400" in response.error and "s3cret" not in response.error
     finally:
         server.close()

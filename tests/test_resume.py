@@ -9,8 +9,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from conftest import count_rows, wait_for_rows
 
 COLUMNS = "sample_id, variant, request_hash, response, extracted, correct, error, question, answer"
 
@@ -26,14 +27,6 @@ def _items(store: Path) -> list[tuple]:
         return db.execute(f"SELECT {COLUMNS} FROM items ORDER BY sample_id, variant").fetchall()
 
 
-def _count(store: Path, table: str) -> int:
-    try:
-        with sqlite3.connect(store) as db:
-            return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
 def test_sigkill_midway_then_resume_equals_uninterrupted_run(shared_data, instant_server,
                                                              tmp_path):
     server = instant_server("--content", "yes", "--delay-ms", "15")
@@ -41,13 +34,11 @@ def test_sigkill_midway_then_resume_equals_uninterrupted_run(shared_data, instan
 
     proc = subprocess.Popen(_cli(killed, shared_data, server.url), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while _count(killed, "items") < 120 and time.time() < deadline:
-        time.sleep(0.02)
+    wait_for_rows(killed, 120, timeout=60)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    stored_responses = _count(killed, "responses")
-    stored_items = _count(killed, "items")
+    stored_responses = count_rows(killed, "responses")
+    stored_items = count_rows(killed, "items")
     assert 120 <= stored_items < 451, "the run must be killed midway"
 
     before = server.chat_requests()
