@@ -46,13 +46,18 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
                        opt: list[str], model_opt: list[str], base_url: list[str],
                        api_key_env: str | None, concurrency: int | None,
                        generation: dict[str, Any], seed: int,
-                       probe_opt: list[str] | None = None) -> dict[str, Any]:
+                       probe_opt: list[str] | None = None, pipeline: str | None = None,
+                       metric: list[str] | None = None, grader: str | None = None,
+                       grader_opt: list[str] | None = None) -> dict[str, Any]:
     bench_options = _kv(opt, "--opt")
     benches = []
     for spec in benchmark:
         name, _, data = spec.partition("=")
         benches.append({"name": name, "data": data or None, "options": bench_options,
-                        "limit": limit, "prompt": prompt, "scoring": scoring})
+                        "limit": limit, "prompt": prompt,
+                        "scoring": scoring or ("grader" if grader else None),
+                        "metrics": [m.strip() for group in metric or [] for m in group.split(",")
+                                    if m.strip()]})
     model_options = _kv(model_opt, "--model-opt")
     if base_url:
         model_options["base_url"] = base_url if len(base_url) > 1 else base_url[0]
@@ -73,8 +78,12 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
         if not dot or not option:
             raise MedgaugeError(f"--probe-opt {key!r} must look like PROBE.KEY=VALUE")
         probe_options.setdefault(name, {})[option] = value
-    return {"store": store, "seed": seed, "generation": generation, "benchmarks": benches,
-            "models": models, "probes": probes, "probe_options": probe_options}
+    out = {"store": store, "seed": seed, "generation": generation, "benchmarks": benches,
+           "models": models, "probes": probes, "probe_options": probe_options,
+           "pipeline": pipeline}
+    if grader:
+        out["grader"] = {"spec": grader, "options": _kv(grader_opt, "--grader-opt")}
+    return out
 
 
 @app.command()
@@ -99,6 +108,10 @@ def run(
     logprobs: bool = typer.Option(False, help="Ask for token log-probabilities."),
     top_logprobs: int | None = typer.Option(None, min=0, max=20),
     seed: int = typer.Option(0, help="Seed of baselines and probes."),
+    pipeline: str | None = typer.Option(None, help="Solver steps, e.g. 'few_shot(k=2) -> chain_of_thought -> generate(n=3) -> vote'."),
+    metric: list[str] = typer.Option([], "--metric", help="Declared metrics (the first is the headline), e.g. accuracy,token_f1."),
+    grader: str | None = typer.Option(None, help="Grader model KIND:MODEL for --scoring grader (model-graded answers)."),
+    grader_opt: list[str] = typer.Option([], "--grader-opt", help="Grader backend option KEY=VALUE (e.g. base_url=...)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run benchmarks x models (and probes) into the store; resumes what is already stored."""
@@ -114,7 +127,8 @@ def run(
                       "logprobs": logprobs, "top_logprobs": top_logprobs}
         cfg = parse_config(_config_from_flags(
             benchmark, model, probe, store, limit, prompt, scoring, opt, model_opt, base_url,
-            api_key_env, concurrency, generation, seed, probe_opt), "command line")
+            api_key_env, concurrency, generation, seed, probe_opt, pipeline, metric, grader,
+            grader_opt), "command line")
     tasks = build_tasks(cfg)
     resume = "medgauge " + shlex.join(sys.argv[1:])
     code = execute(cfg, tasks, console=console, quiet=quiet, resume_command=resume)
@@ -209,6 +223,36 @@ def report(
 
     path = write_report(Path(store), run_ids or [], out, fmt, include_images, by)
     console.print(f"wrote {path}")
+
+
+@app.command()
+def rescore(
+    run_ids: list[str] = typer.Argument(None, help="Runs to re-score (prefixes work); all runs when omitted."),
+    store: str = typer.Option("medgauge.db", help="SQLite store file."),
+    scoring: str | None = typer.Option(None, help="Scoring mode (default: each run's own, at this release's version)."),
+    grader: str | None = typer.Option(None, help="Grader model KIND:MODEL for --scoring grader."),
+    grader_opt: list[str] = typer.Option([], "--grader-opt", help="Grader backend option KEY=VALUE."),
+) -> None:
+    """Re-score stored replies (another scoring mode, or new scoring rules) without asking the
+    model again; the new scores become the runs' current ones, older ones stay stored."""
+    from medgauge.workflow import rescore_runs
+
+    if not Path(store).is_file():
+        raise MedgaugeError(f"store not found: {store}")
+    raise typer.Exit(rescore_runs(Path(store), run_ids or [], scoring, grader,
+                                  _kv(grader_opt, "--grader-opt"), console))
+
+
+store_app = typer.Typer(help="Store maintenance.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("upgrade")
+def store_upgrade(path: Path = typer.Argument(..., help="Store file to migrate in place (a backup copy is kept).")) -> None:
+    """Migrate a store written by an earlier release to this release's schema."""
+    from medgauge.workflow import upgrade_store
+
+    upgrade_store(path, console)
 
 
 @app.command()

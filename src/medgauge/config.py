@@ -11,11 +11,14 @@ benchmarks:
     limit: 200            # optional
     prompt: mcq           # optional: template name or literal text with {question}
     scoring: medevalkit   # optional
+    metrics: [accuracy, token_f1]   # optional: declared metrics (the first is the headline)
 models:
   - spec: openai:Qwen2.5-VL-7B-Instruct
     options: {base_url: [http://gpu1:8000/v1, http://gpu2:8000/v1], api_key_env: VLLM_KEY}
   - spec: baseline:random
 probes: [blind, permute]
+pipeline: few_shot(k=2) -> chain_of_thought -> generate(n=3) -> vote   # or a YAML list
+grader: {spec: openai:judge-model, options: {base_url: http://judge:8000/v1}}  # for --scoring grader
 ```
 """
 
@@ -41,6 +44,7 @@ class BenchmarkConfig(_Strict):
     limit: int | None = Field(default=None, ge=1)
     prompt: str | None = None
     scoring: str | None = None
+    metrics: list[str] = Field(default_factory=list)
 
 
 class ModelConfig(_Strict):
@@ -71,6 +75,8 @@ class RunConfig(_Strict):
     models: list[ModelConfig] = Field(min_length=1)
     probes: list[str] = Field(default_factory=list)
     probe_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    pipeline: str | list[Any] | None = None
+    grader: ModelConfig | None = None
 
 
 def load_config(path: Path) -> RunConfig:

@@ -1,7 +1,7 @@
 """Typed records that flow through medgauge.
 
 benchmark loader -> Sample -> solver (prompt, probe) -> Request -> backend -> Response
--> extractor/scorer -> ItemResult -> store / metrics / report.
+-> ItemResult (solved) -> scorer -> Score -> store -> Item -> metrics / report.
 
 Hot-path records are plain slotted dataclasses (cheap to build thousands per second);
 configuration uses pydantic (see ``config.py``) for its field-naming validation errors.
@@ -18,8 +18,8 @@ from typing import Any, Literal
 AnswerType = Literal["mcq", "yesno", "open", "number"]
 YES_NO: tuple[str, ...] = ("yes", "no")
 
-#: Value of ``ItemResult.extracted`` when nothing could be parsed.  Kept as ``None`` in Python
-#: and shown as ``invalid`` to users.
+#: Value of an extracted answer when nothing could be parsed.  Kept as ``None`` in Python and
+#: shown as ``invalid`` to users.
 INVALID = None
 
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
@@ -182,23 +182,122 @@ class Response:
         return self.error is None
 
 
+ScoreStatus = Literal["ok", "invalid", "incomplete", "error"]
+
+
+@dataclass(slots=True)
+class Score:
+    """A scorer's judgement of one item (inspect_ai's ``Score`` shape, with an explicit status).
+
+    ``value``: ``1.0``/``0.0`` for a binary judgement (correct or not), any float for a graded
+    one (token F1, a grader's 1-5 grade), ``None`` when there is nothing to score.
+    ``status``: ``ok`` (scored), ``invalid`` (no answer could be parsed: counted wrong, never
+    guessed), ``incomplete`` (the reply was cut off or only reasoning: counted wrong, shown apart),
+    ``error`` (the request or a grader call failed: excluded from every estimate, retried by a
+    rerun).  ``answer`` is the extracted answer; ``metrics`` holds extra per-item values (token
+    F1, BLEU-1 ...) that declared metrics read; ``explanation`` a grader's reasoning.
+    """
+
+    value: float | None
+    answer: str | None = None
+    status: ScoreStatus = "ok"
+    metrics: dict[str, float] = field(default_factory=dict)
+    explanation: str | None = None
+    error: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def failed(cls, error: str) -> Score:
+        return cls(None, None, "error", error=error)
+
+
 @dataclass(slots=True)
 class ItemResult:
-    """One scored item: a sample under one variant (``clean`` or a probe's variant)."""
+    """One solved item: a sample under one variant (``clean`` or a probe's variant), before or
+    after scoring.
+
+    ``target`` is the sample the item is scored against (a probe may rotate options or change the
+    gold; default: the solved sample); it is stored so ``rescore`` needs neither the benchmark nor
+    the model.  ``score`` is filled by the scoring phase.
+    """
+
+    sample_id: str
+    variant: str = "clean"
+    request_hash: str | None = None
+    response: str = ""
+    error: str | None = None  # the request failed: never an answer
+    confidence: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)  # merged over the sample's metadata
+    question: str | None = None  # set when a probe changed the question (else the sample's)
+    answer: str | None = None  # set when a probe changed the gold answer
+    target: Sample | None = None
+    finish_reason: str | None = None
+    score: Score | None = None
+    #: the response object as the backend returned it (not stored; scorers may read it)
+    raw: Response | None = None
+
+
+@dataclass(slots=True)
+class Item:
+    """One stored, scored item as every reader sees it (``Store.items``): the only place where
+    ``correct``, ``invalid``, ``incomplete`` and ``answered`` are defined.
+
+    - ``error``: the request (or the grader) failed; excluded from every estimate.
+    - ``invalid``: answered, but nothing could be parsed; counts as wrong.
+    - ``incomplete``: cut off or only reasoning; counts as wrong, shown apart from invalid.
+    - ``correct``: ``None`` on error, else ``value == 1`` for an ``ok`` score.
+    Dict-style access (``item["variant"]``, ``item.get("error")``) is kept for templates and
+    small scripts.
+    """
 
     sample_id: str
     variant: str = "clean"
     request_hash: str | None = None
     response: str = ""
     extracted: str | None = None
-    correct: bool | None = None  # None when the request errored
+    value: float | None = None
+    status: ScoreStatus = "ok"
     metrics: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     confidence: float | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)  # merged over the sample's metadata
-    question: str | None = None  # set when a probe changed the question (else the sample's)
-    answer: str | None = None  # set when a probe changed the gold answer
+    question: str = ""
+    answer: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    cluster: str | None = None
+    explanation: str | None = None
+    finish_reason: str | None = None
+    scorer: str | None = None
+
+    @property
+    def errored(self) -> bool:
+        return self.status == "error" or self.error is not None
+
+    @property
+    def answered(self) -> bool:
+        return not self.errored
 
     @property
     def invalid(self) -> bool:
-        return self.error is None and self.extracted is None
+        return not self.errored and self.status == "invalid"
+
+    @property
+    def incomplete(self) -> bool:
+        return not self.errored and self.status == "incomplete"
+
+    @property
+    def correct(self) -> bool | None:
+        if self.errored:
+            return None
+        return self.status == "ok" and self.value is not None and self.value >= 1.0
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and hasattr(self, key)

@@ -11,25 +11,27 @@ from typing import Any
 from rich.console import Console
 
 from medgauge.backends import create_backend
+from medgauge.backends.base import Backend
 from medgauge.benchmarks import create_benchmark
 from medgauge.config import RunConfig
-from medgauge.metrics import accuracy, grouped
+from medgauge.metrics import get_metric, grouped, run_metrics
 from medgauge.report.terminal import breakdown_table, leaderboard_table, print_tables
 from medgauge.runner.engine import Task, TaskOutcome, run_tasks
 from medgauge.runner.progress import Progress
-from medgauge.runner.solver import solvers
-from medgauge.scoring import get_scorer
+from medgauge.runner.solver import load_probes, solvers
+from medgauge.runner.steps import parse_pipeline
+from medgauge.scoring.base import RuleScorer, Scorer
 from medgauge.store import Store
+from medgauge.store.sqlite import SCHEMA_VERSION
 from medgauge.types import MedgaugeError
 
 
 def build_tasks(cfg: RunConfig) -> list[Task]:
     """Every benchmark x model, clean first, then each probe.  Fails before anything runs when a
-    benchmark folder, backend or probe name is wrong."""
-    import medgauge.probes  # noqa: F401 - registers probe solvers
-
+    benchmark folder, backend, probe, pipeline step, metric or scoring mode is wrong."""
+    load_probes()
     params = cfg.generation.params()
-    models = [create_backend(m.spec, m.options) for m in cfg.models]
+    pipeline = parse_pipeline(cfg.pipeline)
     if cfg.probes and any(m.spec.startswith("replay:") for m in cfg.models):
         raise MedgaugeError("probes need a model to ask: a replay: predictions file has only "
                             "the clean answers")
@@ -37,21 +39,43 @@ def build_tasks(cfg: RunConfig) -> list[Task]:
         if name not in cfg.probes:
             raise MedgaugeError(f"options given for probe {name!r}, which is not selected "
                                 f"(selected: {', '.join(cfg.probes) or 'none'})")
+    grader = (create_backend(cfg.grader.spec, cfg.grader.options)
+              if cfg.grader is not None else None)
+    scorers = {b.scoring: make_scorer(b.scoring, grader) for b in cfg.benchmarks}
     for b in cfg.benchmarks:
-        get_scorer(b.scoring)  # an unknown scoring mode fails before anything runs
+        for m in b.metrics:
+            get_metric(m)  # an unknown metric fails before anything runs
     known = [n for n in solvers.names() if n != "clean"]
     for name in cfg.probes:
         if name not in known:
             raise MedgaugeError(f"unknown probe {name!r} (known: {', '.join(known)})")
+    shared = [create_backend(m.spec, m.options) for m in cfg.models]
     tasks = []
     for b in cfg.benchmarks:
         bench = create_benchmark(b.name, b.data, **b.options)
-        for backend in models:
+        graders = {"grader": grader} if grader is not None and scorers[b.scoring].roles else {}
+        for spec, backend in zip(cfg.models, shared, strict=True):
+            if backend.per_benchmark:  # state learnt from one benchmark (prior baseline)
+                backend = create_backend(spec.spec, spec.options)
             for name in ["clean", *cfg.probes]:
                 solver = solvers.get(name)(**cfg.probe_options.get(name, {}))
                 tasks.append(Task(bench, backend, solver, prompt=b.prompt, scoring=b.scoring,
-                                  params=params, seed=cfg.seed, limit=b.limit))
+                                  params=params, seed=cfg.seed, limit=b.limit,
+                                  pipeline=pipeline, scorer=scorers[b.scoring],
+                                  graders=graders, metrics=tuple(b.metrics)))
     return tasks
+
+
+def make_scorer(scoring: str | None, grader: Backend | None) -> Scorer:
+    """The scorer of a scoring mode name: a rule mode, or ``grader[:TEMPLATE]`` (needs a grader
+    model)."""
+    if scoring and scoring.split(":")[0] == "grader":
+        if grader is None:
+            raise MedgaugeError(f"scoring {scoring!r} needs a grader model: --grader KIND:MODEL")
+        from medgauge.scoring.grader import grader_scorer
+
+        return grader_scorer(scoring, grader.identity())
+    return RuleScorer(scoring)
 
 
 def execute(cfg: RunConfig, tasks: list[Task], *, console: Console, quiet: bool,
@@ -121,27 +145,39 @@ def _run_interruptibly(coro: Any) -> Any:
 
 
 def leaderboard_rows(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
+    """One row per declared metric of each run (``report.summary.metric_rows``)."""
+    from medgauge.report.summary import metric_rows, sort_rows
+
     rows = []
     for run_id in dict.fromkeys(run_ids):
         run = store.run(run_id)
-        rows.append({"benchmark": run["benchmark"], "model": _model_name(run),
-                     "run_id": run["run_id"], "acc": accuracy(store.items(run["run_id"]))})
-    return rows
-
-
-def _model_name(run: dict[str, Any]) -> str:
-    return str(run["model"])
+        rows.extend(metric_rows({**run, "items": list(store.items(run["run_id"]))}))
+    return sort_rows(rows)
 
 
 def print_leaderboard(store: Store, run_ids: list[str], console: Console) -> None:
     print_tables(leaderboard_table(leaderboard_rows(store, run_ids)), console=console)
+    stale_scores_note(store, run_ids, console)
+
+
+def stale_scores_note(store: Store, run_ids: list[str], console: Console) -> None:
+    """Say when a run's scores come from an older version of its scoring rules (a rerun of its
+    command, or ``medgauge rescore``, re-scores them without asking the model)."""
+    from medgauge.scoring.base import versions
+
+    for run_id in dict.fromkeys(run_ids):
+        run = store.run(run_id)
+        current = versions.get(run.get("scorer") or "default")
+        if current is not None and run.get("scorer_version") not in (None, current):
+            console.print(f"note: run {run['run_id']} was scored by {run['scorer']} version "
+                          f"{run['scorer_version']}; this release scores with version {current}. "
+                          f"Re-score it (no model calls): medgauge rescore {run['run_id']} "
+                          f"--store {store.path}", highlight=False, soft_wrap=True)
 
 
 def show_results(store_path: Path, run_ids: list[str], by: list[str], export: Path | None,
                  console: Console) -> None:
-    if not store_path.is_file():
-        raise MedgaugeError(f"store not found: {store_path}")
-    store = Store(store_path)
+    store = Store(store_path, readonly=True)
     runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
     clean = [r["run_id"] for r in runs if r["probe"] is None]
     if export is not None:
@@ -154,10 +190,16 @@ def show_results(store_path: Path, run_ids: list[str], by: list[str], export: Pa
         print_leaderboard(store, clean, console)
     for field in by:
         for r in runs:
-            groups = grouped(store.items(r["run_id"]), field)
-            print_tables(breakdown_table(field, groups,
-                                         f"{r['benchmark']} | {r['model']} by {field}"),
-                         console=console)
+            items = list(store.items(r["run_id"]))
+            if not any(field in it.metadata for it in items):
+                raise MedgaugeError(f"no item of run {r['run_id']} has the metadata field "
+                                    f"{field!r} (fields: "
+                                    f"{', '.join(sorted({k for it in items for k in it.metadata})[:12])})")
+            for metric in run_metrics(r["config"], r["benchmark"]):
+                groups = grouped(metric, items, field)
+                print_tables(breakdown_table(field, groups,
+                                             f"{r['benchmark']} | {r['model']} | {metric.name} "
+                                             f"by {field}"), console=console)
     probe = [r["run_id"] for r in runs if r["probe"] is not None]
     if probe:
         from medgauge.probes import print_trust_profile
@@ -205,9 +247,13 @@ def score_predictions(benchmark: str, predictions: Path, backend_options: dict[s
         outcomes = _run_interruptibly(run_tasks(tasks, store, Progress.quiet()))
         run_ids = [o.run_id for o in outcomes]
         print_leaderboard(store, run_ids, console)
+        items = list(store.items(run_ids[0]))
+        run = store.run(run_ids[0])
         for field in by:
-            groups = grouped(store.items(run_ids[0]), field)
-            print_tables(breakdown_table(field, groups, f"{name} by {field}"), console=console)
+            for metric in run_metrics(run["config"], run["benchmark"]):
+                print_tables(breakdown_table(field, grouped(metric, items, field),
+                                             f"{name} | {metric.name} by {field}"),
+                             console=console)
         if out is not None:
             from medgauge.store.export import export_extraction
 
@@ -225,38 +271,42 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
     from rich.table import Table
 
     from medgauge.compare import compare_runs
-    from medgauge.report.summary import macro_by_model
+    from medgauge.report.summary import macro_by_model, macro_metrics
     from medgauge.stats import win_tie_loss
 
     if not store_path.is_file():
         raise MedgaugeError(f"store not found: {store_path}")
     if len(run_ids) < 2:
         raise MedgaugeError("compare needs at least two runs")
-    store = Store(store_path)
+    store = Store(store_path, readonly=True)
     runs = [store.run_data(r) for r in run_ids]
     store.close()
     comparisons = compare_runs(runs, intersection=intersection, n_resamples=resamples,
                                seed=seed, clustered=clustered)
     table = Table(title="Paired comparison (A - B)", title_justify="left")
-    for col in ("benchmark", "A", "B", "n", "acc A %", "acc B %", "diff % [95% CI]",
+    for col in ("benchmark", "metric", "A", "B", "n", "A", "B", "diff [95% CI]",
                 "McNemar p", "Holm p", "outcome"):
         table.add_column(col, no_wrap=col.startswith("diff"))
     for c in comparisons:
         r = c.result
+        k = c.scale
+        d = ".1f" if k == 100 else ".3f"
         dropped = f" (-{r.dropped_a}/-{r.dropped_b})" if r.dropped_a or r.dropped_b else ""
-        table.add_row(c.benchmark, c.model_a, c.model_b, f"{r.n}{dropped}",
-                      f"{100 * r.mean_a:.1f}", f"{100 * r.mean_b:.1f}",
-                      f"{100 * r.diff:+.1f} [{100 * r.lo:+.1f}, {100 * r.hi:+.1f}]",
+        table.add_row(c.benchmark, c.metric, c.model_a, c.model_b, f"{r.n}{dropped}",
+                      format(k * r.mean_a, d), format(k * r.mean_b, d),
+                      f"{k * r.diff:+{d}} [{k * r.lo:+{d}}, {k * r.hi:+{d}}]",
                       "-" if r.p_mcnemar is None else f"{r.p_mcnemar:.3g}",
                       "-" if c.p_holm is None else f"{c.p_holm:.3g}", r.outcome)
     console.print(table)
     wtl = win_tie_loss(c.result.outcome for c in comparisons)
     console.print("A against B, win / tie / loss: " + " / ".join(
         f"{int(wtl[k])} ({wtl[k + '_pct']:.0f}%)" for k in ("win", "tie", "loss")))
-    for model, macro in macro_by_model(runs).items():
-        parts = ", ".join(f"{b} {100 * ci.estimate:.1f}" for b, ci in macro.per_benchmark.items())
-        console.print(f"macro average {model}: {100 * macro.estimate:.1f} "
-                      f"[{100 * macro.lo:.1f}, {100 * macro.hi:.1f}] over {parts}")
+    for metric in macro_metrics(runs):
+        for model, macro in macro_by_model(runs, metric).items():
+            parts = ", ".join(f"{b} {100 * ci.estimate:.1f}"
+                              for b, ci in macro.per_benchmark.items())
+            console.print(f"macro {metric} {model}: {100 * macro.estimate:.1f} "
+                          f"[{100 * macro.lo:.1f}, {100 * macro.hi:.1f}] over {parts}")
 
 
 def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
@@ -287,3 +337,65 @@ def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
 
     out.write_text(leaderboard_table(runs, fmt), encoding="utf-8")
     return out
+
+
+def rescore_runs(store_path: Path, run_ids: list[str], scoring: str | None,
+                 grader_spec: str | None, grader_options: dict[str, Any],
+                 console: Console) -> int:
+    """``medgauge rescore``: score stored replies again (another scoring mode, or the current
+    version of the run's own) without solving again; only a grader model is ever asked."""
+    from medgauge.runner.calls import ModelCaller
+    from medgauge.runner.scoring import rescore_samples
+    from medgauge.scoring.base import ScoreContext
+
+    load_probes()
+    store = Store(store_path)
+    grader = create_backend(grader_spec, grader_options) if grader_spec else None
+    runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
+    if not runs:
+        raise MedgaugeError(f"no runs in {store_path}")
+
+    async def go() -> list[tuple[dict[str, Any], Scorer, int, int, int]]:
+        out = []
+        if grader is not None:
+            await grader.start()
+        try:
+            for run in runs:
+                mode = scoring or (run["config"] or {}).get("scoring") or "default"
+                base = make_scorer(mode, grader)
+                solver_cfg = dict((run["config"] or {}).get("solver") or {"name": "clean"})
+                solver = solvers.get(solver_cfg.pop("name", "clean"))(**solver_cfg)
+                scorer = solver.scorer(base)
+                roles = {"grader": ModelCaller(grader, store, "grader")} if grader else {}
+                ctx = ScoreContext(roles)
+                n, errors = await rescore_samples(store, run["run_id"], scorer, ctx)
+                store.set_scorer(run["run_id"], scorer.name, scorer.version)
+                out.append((run, scorer, n, errors, ctx.sent))
+        finally:
+            if grader is not None:
+                await grader.close()
+        return out
+
+    results = _run_interruptibly(go())
+    errors = 0
+    for run, scorer, n, err, sent in results:
+        errors += err
+        skipped = (run["n_items"] or 0) - n
+        note = f"; {skipped} item(s) from medgauge 0.1 need a rerun of the run's command" \
+            if skipped > 0 else ""
+        console.print(f"rescored {n} item(s) of run {run['run_id']} with {scorer.identity()}: "
+                      f"0 model requests, {sent} grader request(s), {err} error(s){note}",
+                      highlight=False, soft_wrap=True)
+    clean = [run["run_id"] for run, *_ in results if run["probe"] is None]
+    if clean:
+        print_leaderboard(store, clean, console)
+    store.close()
+    return 1 if errors else 0
+
+
+def upgrade_store(store_path: Path, console: Console) -> None:
+    """``medgauge store upgrade``: migrate an older store in place (a backup is kept)."""
+    if not store_path.is_file():
+        raise MedgaugeError(f"store not found: {store_path}")
+    Store(store_path).close()
+    console.print(f"{store_path} is up to date (schema {SCHEMA_VERSION})")

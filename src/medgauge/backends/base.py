@@ -29,6 +29,9 @@ class Backend(ABC):
     kind: ClassVar[str] = ""
     supports_images: ClassVar[bool] = True
     supports_continuations: ClassVar[bool] = False
+    #: one instance per benchmark (the backend learns from the benchmark in ``prepare``), so
+    #: tasks of several benchmarks can run concurrently
+    per_benchmark: ClassVar[bool] = False
 
     def __init__(self, model: str, options: dict[str, Any] | None = None) -> None:
         self.model = model

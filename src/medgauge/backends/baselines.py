@@ -29,6 +29,7 @@ from medgauge.types import MedgaugeError, Request, Response
 class BaselineBackend(Backend):
     kind = "baseline"
     supports_images = True
+    per_benchmark = True
 
     def __init__(self, model: str, options: dict[str, Any] | None = None) -> None:
         options = dict(options or {})

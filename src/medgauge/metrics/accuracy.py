@@ -1,50 +1,46 @@
-"""Accuracy over item records (store rows or report items): request errors apart, invalid answers
-counted as wrong, and a 95% interval: a cluster bootstrap when items share an image or case
-(``cluster``), Wilson otherwise.  The one accuracy used by the terminal, the report and compare."""
+"""Accuracy, the binary metric every closed benchmark declares: request errors apart, invalid and
+incomplete answers counted as wrong, and a 95% interval: a cluster bootstrap when items share an
+image or case (``cluster``), never narrower than Wilson's for the same n; Wilson otherwise.  The
+one accuracy used by the terminal, the report, compare and the probes."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Sequence
 
-from medgauge.stats import Proportion, bootstrap_proportion, proportion_of
-
-#: fewer clusters than this and the interval falls back to Wilson
-MIN_CLUSTERS = 10
+from medgauge.metrics.base import Estimate, Metric, cluster_labels, register
+from medgauge.stats import bootstrap_proportion, proportion_of
+from medgauge.types import Item
 
 
-def _correct(row: Mapping[str, Any]) -> bool | None:
-    return None if row["error"] is not None else bool(row["correct"])
+class Accuracy(Metric):
+    name = "accuracy"
+    kind = "binary"
+    description = "correct / answered items (invalid and incomplete count as wrong)"
+
+    def values(self, items: Sequence[Item]) -> list[float | None]:
+        return [None if it.correct is None else float(it.correct) for it in items]
+
+    def estimate(self, items: Sequence[Item], *, clustered: bool = True,
+                 seed: int = 0) -> Estimate:
+        rows = list(items)
+        correct = [it.correct for it in rows]
+        wrong_unparsed = [it.invalid for it in rows]
+        labels = cluster_labels(rows) if clustered else None
+        wilson = proportion_of(correct, wrong_unparsed)
+        p = wilson
+        if labels is not None:
+            boot = bootstrap_proportion(correct, labels, invalid=wrong_unparsed, seed=seed)
+            # a cluster bootstrap at 0% / 100% or with few discordant clusters can be narrower
+            # than Wilson's for the same n: never report less uncertainty than Wilson does
+            if boot.hi - boot.lo >= wilson.hi - wilson.lo:
+                p = boot
+        return Estimate("accuracy", p.value, p.lo, p.hi, p.n, p.invalid,
+                        sum(it.incomplete for it in rows), p.errors, p.method, True, p.k)
 
 
-def _invalid(row: Mapping[str, Any]) -> bool:
-    return row["error"] is None and row["extracted"] is None and not row["correct"]
+ACCURACY = register(Accuracy())
 
 
-def accuracy(items: Iterable[Mapping[str, Any]], *, clustered: bool = True,
-             seed: int = 0) -> Proportion:
-    rows = list(items)
-    correct = [_correct(r) for r in rows]
-    invalid = [_invalid(r) for r in rows]
-    clusters = [r.get("cluster") for r in rows]
-    if clustered and any(c is not None for c in clusters):
-        ids = [c if c is not None else f"\x00item{i}" for i, c in enumerate(clusters)]
-        n_clusters = len(set(ids))
-        # A cluster bootstrap needs enough clusters to mean anything; with every item its own
-        # cluster it is just a worse Wilson interval.
-        if MIN_CLUSTERS <= n_clusters < len(ids):
-            return bootstrap_proportion(correct, ids, invalid=invalid, seed=seed)
-    return proportion_of(correct, invalid)
-
-
-def grouped(items: Iterable[Mapping[str, Any]], field: str) -> dict[str, Proportion]:
-    """Accuracy (Wilson) per value of one metadata field: the one breakdown mechanism for every
-    benchmark (organ, modality, question type, GMAI-MMBench tree keys ...).  Items whose value is
-    a list (e.g. MediConfusion categories) count once under each of its values."""
-    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for item in items:
-        value = item.get("metadata", {}).get(field)
-        for v in value if isinstance(value, list) else [value]:
-            groups["(none)" if v is None else str(v)].append(item)
-    return {key: accuracy(rows, clustered=False) for key, rows in sorted(groups.items())}
+def accuracy(items: Iterable[Item], *, clustered: bool = True, seed: int = 0) -> Estimate:
+    """Accuracy of items (``Store.items`` records or the report's normalised items)."""
+    return ACCURACY.estimate(list(items), clustered=clustered, seed=seed)

@@ -41,10 +41,9 @@ class BlindProbe(Probe):
         super().__init__(**options)
 
     async def solve(self, sample: Sample, ctx: SolveContext) -> list[ItemResult]:
-        request = ctx.request(sample, messages=ctx.messages(sample, with_images=False))
-        key, response = await ctx.generate(request)
-        return [ctx.judge(sample, key, response, variant="blind",
-                          metadata={"images_removed": len(sample.images)})]
+        state = await ctx.ask(sample, with_images=False)
+        return [ctx.output(sample, state, variant="blind",
+                           metadata={"images_removed": len(sample.images)})]
 
     @classmethod
     def summarize(cls, items: list[Item], clean: list[Item] | None,

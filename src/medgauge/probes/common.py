@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from medgauge.runner.solver import Solver
 from medgauge.stats import Proportion, proportion
+from medgauge.types import Item as StoredItem
 from medgauge.types import MedgaugeError, Sample
 
 Item = Mapping[str, Any]
@@ -251,15 +252,25 @@ def fill(text: str, values: Mapping[str, str]) -> str:
 # ---- counting helpers ------------------------------------------------------------------------
 
 def answered(item: Item) -> bool:
-    return item.get("error") is None and item.get("correct") is not None
+    return as_item(item).answered
 
 
 def is_correct(item: Item) -> bool:
-    return bool(item.get("correct")) and item.get("error") is None
+    return bool(as_item(item).correct)
 
 
 def is_invalid(item: Item) -> bool:
-    return item.get("error") is None and item.get("extracted") is None
+    return as_item(item).invalid
+
+
+def as_item(item: Item) -> StoredItem:
+    """Probe summaries take store records; plain dicts (hand-built rows in tests) are
+    normalised the way the report normalises them, so the definitions live in one place."""
+    if isinstance(item, StoredItem):
+        return item
+    from medgauge.report.data import normalise_item
+
+    return normalise_item(dict(item), "probe item")
 
 
 def rate(k: int, n: int) -> Proportion:
@@ -283,11 +294,12 @@ def by_sample(items: Iterable[Item]) -> dict[str, Item]:
 
 
 def acc_of(items: Iterable[Item]) -> Proportion:
-    rows = list(items)
-    ok = [r for r in rows if r.get("error") is None]
-    k = sum(bool(r.get("correct")) for r in ok)
-    return proportion(k, len(ok), sum(is_invalid(r) and not r.get("correct") for r in ok),
-                      len(rows) - len(ok))
+    """Accuracy (Wilson) of items: the one accuracy metric, without clustering."""
+    from medgauge.metrics import ACCURACY
+
+    est = ACCURACY.estimate([as_item(it) for it in items], clustered=False)
+    return Proportion(est.value, est.n, est.k or 0, est.invalid, est.errors, est.lo, est.hi,
+                      est.method)
 
 
 def clean_accuracy(clean: list[Item] | None, ids: Iterable[str] | None = None

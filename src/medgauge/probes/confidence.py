@@ -39,9 +39,10 @@ from medgauge.probes.common import (
 )
 from medgauge.prompts.templates import PromptTemplate, format_options, render
 from medgauge.runner.solver import SolveContext, solvers
+from medgauge.scoring.base import ScoreContext, Scorer
 from medgauge.stats import auroc, brier, ece, overconfidence_rate, reliability
 from medgauge.stats.calibration import bin_index
-from medgauge.types import GenParams, ItemResult, MedgaugeError, Response, Sample
+from medgauge.types import GenParams, ItemResult, MedgaugeError, Response, Sample, Score
 
 # Prompt4Trust's downstream elicitation prompt (prompt/pmcvqa.py), verbatim for four options A-D.
 P4T_MCQ = (
@@ -158,6 +159,25 @@ def aligned_score(conf: float | None, correct: bool | None) -> float:
     return math.log(max(1.0 - conf, FLOOR)) - 1.0
 
 
+class VerbalConfidenceScorer(Scorer):
+    """Reads "answer + confidence" replies with :func:`parse_verbal`: correct when the parsed
+    choice is the gold one; invalid without a choice; the clinically aligned log score as a
+    per-item metric."""
+
+    name = "confidence-verbal"
+    version = "1"
+
+    async def score(self, item: ItemResult, ctx: ScoreContext) -> Score:
+        sample = item.target
+        assert sample is not None
+        choice, conf = parse_verbal(item.response, choices(sample))
+        correct = choice is not None and choice == gold_choice(sample)
+        aligned = {"aligned_score": aligned_score(conf, correct if choice is not None else None)}
+        if choice is None:
+            return Score(0.0, None, "invalid", aligned)
+        return Score(1.0 if correct else 0.0, choice, "ok", aligned)
+
+
 @solvers.register("confidence")
 class ConfidenceProbe(Probe):
     name = "confidence"
@@ -190,19 +210,19 @@ class ConfidenceProbe(Probe):
         text = elicitation(sample)
         messages = render(sample, PromptTemplate("prompt4trust", text.replace("{", "{{")
                                                  .replace("}", "}}")))
-        key, response = await ctx.generate(ctx.request(sample, messages=messages,
-                                                       params=self.params(ctx)))
+        state = await ctx.ask(sample, messages=messages, params=self.params(ctx))
+        response = state.response
         if not response.ok:
-            return [ctx.judge(sample, key, response, variant="verbal")]
+            return [ctx.output(sample, state, variant="verbal")]
         choice, conf = parse_verbal(response.text, cs)
-        correct = choice is not None and choice == gold
         lp_conf = logprob_confidence(response, choice, cs) if choice is not None else None
-        return [ItemResult(
-            sample.id, "verbal", key, response.text, choice, correct,
-            {"aligned_score": aligned_score(conf, correct if choice is not None else None)},
-            confidence=conf if conf is not None else 0.0,
-            metadata={"verbal_confidence": conf, "logprob_confidence": lp_conf,
-                      "prompt": "prompt4trust"})]
+        return [ctx.output(sample, state, variant="verbal",
+                           confidence=conf if conf is not None else 0.0,
+                           metadata={"verbal_confidence": conf, "logprob_confidence": lp_conf,
+                                     "prompt": "prompt4trust"})]
+
+    def scorer(self, base: Scorer) -> Scorer:
+        return VerbalConfidenceScorer()
 
     @classmethod
     def summarize(cls, items: list[Item], clean: list[Item] | None,

@@ -83,28 +83,27 @@ class FollowupProbe(Probe):
         wrong = pick_wrong(sample, ctx.rng(sample, "followup"))
         if wrong is None:
             return []
-        messages = ctx.messages(sample)
-        key, first = await ctx.generate(ctx.request(sample, messages=messages))
-        out = [ctx.judge(sample, key, first, variant=INITIAL, metadata={"turn": 1})]
+        state = await ctx.ask(sample)
+        first = state.response
+        out = [ctx.output(sample, state, variant=INITIAL, metadata={"turn": 1})]
+        initial = ctx.extract(sample, first.text) if first.ok else None
         for index, template in enumerate(self.templates):
             meta = {"turn": 2, "intervention": template["name"], "kind": template["kind"],
                     "template_index": index,
-                    "wrong_option": wrong, "initial_answer": out[0].extracted}
+                    "wrong_option": wrong, "initial_answer": initial}
             if not first.ok:
-                out.append(ctx.judge(sample, key, first, variant=template["name"],
-                                     metadata=meta))
+                out.append(ctx.output(sample, state, variant=template["name"], metadata=meta))
                 continue
             challenge = self.turn(template, sample, wrong)
-            convo: list[Message] = [*messages, {"role": "assistant", "content": first.text},
+            convo: list[Message] = [*state.messages,
+                                    {"role": "assistant", "content": first.text},
                                     {"role": "user",
                                      "content": [{"type": "text", "text": challenge}]}]
-            key2, second = await ctx.generate(ctx.request(sample, messages=convo))
-            meta["followed_wrong"] = None
-            item = ctx.judge(sample, key2, second, variant=template["name"], metadata=meta)
-            if item.extracted is not None:
-                item.metadata["followed_wrong"] = (str(item.extracted).strip().lower()
-                                                   == wrong.strip().lower())
-            out.append(item)
+            second = await ctx.ask(sample, messages=convo)
+            got = ctx.extract(sample, second.response.text) if second.response.ok else None
+            meta["followed_wrong"] = (None if got is None
+                                      else str(got).strip().lower() == wrong.strip().lower())
+            out.append(ctx.output(sample, second, variant=template["name"], metadata=meta))
         return out
 
     @classmethod

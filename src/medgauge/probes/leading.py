@@ -84,15 +84,14 @@ class LeadingProbe(Probe):
         if picked is None:
             return []
         template, wrong = picked
-        key, response = await ctx.generate(ctx.request(sample))
-        out = [ctx.judge(sample, key, response, variant="positive")]
+        out = [ctx.output(sample, await ctx.ask(sample), variant="positive")]
         question = fill(template["text"], {
             "question": sample.question, "question_lower": lower_first(sample.question),
             "wrong": choice_text(sample, wrong), "wrong_letter": wrong})
         leading = dataclasses.replace(sample, question=question)
-        key, response = await ctx.generate(ctx.request(leading))
-        out.append(ctx.judge(leading, key, response, variant="leading", question=question,
-                             metadata={"template": template["name"], "wrong_option": wrong}))
+        out.append(ctx.output(leading, await ctx.ask(leading), variant="leading",
+                              question=question,
+                              metadata={"template": template["name"], "wrong_option": wrong}))
         return out
 
     @classmethod

@@ -118,9 +118,10 @@ class MismatchProbe(Probe):
             # 3MAD query construction: "This image is about {attribute}. {prompt}"
             question = f"This image is about {str(value).lower()}. {question}"
         variant = dataclasses.replace(sample, images=refs, question=question)
-        key, response = await ctx.generate(ctx.request(variant))
+        state = await ctx.ask(variant)
+        response = state.response
         flag = self.detector.match(response.text) if response.ok else None
-        return [ctx.judge(sample, key, response, variant="mismatch",
+        return [ctx.output(sample, state, variant="mismatch",
                           question=None if question == sample.question else question,
                           metadata={"mismatch_field": self.field,
                                     "original_value": str(value),

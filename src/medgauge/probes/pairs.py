@@ -117,8 +117,7 @@ class PairsProbe(Probe):
         pair = self.pair_of(sample)
         if pair is None:
             return []
-        key, response = await ctx.generate(ctx.request(sample))
-        return [ctx.judge(sample, key, response, variant="pair",
+        return [ctx.output(sample, await ctx.ask(sample), variant="pair",
                           metadata={"pair_id": pair[0], "pair_member": pair[1],
                                     "pair_source": pair[2]})]
 

@@ -76,10 +76,10 @@ class PermuteProbe(Probe):
         out = []
         for r in range(k):
             variant, facts = rotate(sample, r)
-            key, response = await ctx.generate(ctx.request(variant))
-            item = ctx.judge(variant, key, response, variant=f"rot{r}",
-                             answer=variant.answer, metadata={})
-            chosen = _position(item.extracted, facts["order"])
+            state = await ctx.ask(variant)
+            item = ctx.output(variant, state, variant=f"rot{r}", answer=variant.answer)
+            got = ctx.extract(variant, state.response.text) if state.response.ok else None
+            chosen = _position(got, facts["order"])
             item.metadata = {
                 "rotation": r, "k": k, "gold_position": facts["gold_position"],
                 "chosen_position": chosen,

@@ -101,8 +101,7 @@ class PerturbProbe(Probe):
                         corrupted_ref(ref, c, s, seed, **k)
                         for ref, seed in zip(sample.images, sd, strict=True)))
                 perturbed = dataclasses.replace(sample, images=refs)
-                key, response = await ctx.generate(ctx.request(perturbed))
-                out.append(ctx.judge(sample, key, response, variant=variant,
+                out.append(ctx.output(sample, await ctx.ask(perturbed), variant=variant,
                                      metadata={"corruption": corruption, "severity": severity}))
         return out
 

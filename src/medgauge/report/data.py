@@ -8,27 +8,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, TypedDict
 
-from medgauge.metrics.accuracy import accuracy as metrics_accuracy
-from medgauge.stats import Proportion
-from medgauge.types import MedgaugeError
+from medgauge.types import Item, MedgaugeError
 
 
-class ItemData(TypedDict, total=False):
-    sample_id: str
-    variant: str  # "clean" or a probe's variant
-    correct: bool | None  # None = request error
-    extracted: str | None  # None = invalid (unless error)
-    response: str
-    error: str | None
-    question: str
-    answer: str
-    confidence: float | None
-    metrics: dict[str, float]
-    metadata: dict[str, Any]
-    cluster: str | None
+#: The items the report reads are the store's typed records.
+ItemData = Item
 
 
 class RunData(TypedDict, total=False):
@@ -52,7 +39,15 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def normalise_item(item: Any, where: str) -> ItemData:
+_STATUSES = ("ok", "invalid", "incomplete", "error")
+
+
+def normalise_item(item: Any, where: str) -> Item:
+    """A typed :class:`~medgauge.types.Item` from a store record or a plain dict (tests, JSON
+    dumps).  Dicts may give ``status``/``value`` (Core v2 scores) or the older ``correct`` and
+    ``extracted`` (``extracted`` null and not correct = invalid; no outcome = an error item)."""
+    if isinstance(item, Item):
+        return item
     if not isinstance(item, dict):
         raise MedgaugeError(f"{where}: expected an object, got {type(item).__name__}")
     for key in _ITEM_REQUIRED:
@@ -73,20 +68,35 @@ def normalise_item(item: Any, where: str) -> ItemData:
         if not (math.isfinite(conf) and 0.0 <= conf <= 1.0):
             raise MedgaugeError(f"{where}: field 'confidence' must be in [0, 1], got {conf}")
     error = item.get("error")
-    if correct is None and error is None:
-        error = "unscored"  # no outcome recorded: keep it out of accuracy, like an error
+    extracted = None if item.get("extracted") is None else str(item["extracted"])
+    status = item.get("status")
+    value = item.get("value")
+    if status is not None and status not in _STATUSES:
+        raise MedgaugeError(f"{where}: field 'status' must be one of {', '.join(_STATUSES)}")
+    if error is not None:
+        status = "error"
+    elif status is None:
+        if correct is None and value is None:
+            status, error = "error", "unscored"  # no outcome recorded: kept out of estimates
+        elif extracted is None and not correct:
+            status = "invalid"
+        else:
+            status = "ok"
+    if value is None and correct is not None:
+        value = float(correct)
     cluster = item.get("cluster")
-    return ItemData(
+    return Item(
         sample_id=str(item["sample_id"]),
         variant=_text(item.get("variant") or "clean"),
-        correct=correct,
-        extracted=None if item.get("extracted") is None else str(item["extracted"]),
         response=_text(item.get("response")),
+        extracted=extracted,
+        value=None if value is None else float(value),
+        status=status,
+        metrics=dict(item.get("metrics") or {}),
         error=None if error is None else str(error),
+        confidence=conf,
         question=_text(item.get("question")),
         answer=_text(item.get("answer")),
-        confidence=conf,
-        metrics=dict(item.get("metrics") or {}),
         metadata=dict(item.get("metadata") or {}),
         cluster=None if cluster is None else str(cluster),
     )
@@ -125,28 +135,19 @@ def normalise_runs(runs: Iterable[Any]) -> list[RunData]:
     return out
 
 
-def is_invalid(item: ItemData) -> bool:
-    return item["error"] is None and item["extracted"] is None
-
-
-def is_failed(item: ItemData) -> bool:
-    """Wrong, invalid or errored."""
-    return item["correct"] is not True
-
-
-def accuracy(items: Sequence[ItemData]) -> Proportion:
-    """Wilson-interval accuracy; errors excluded from n, invalid answers counted wrong."""
-    return metrics_accuracy(items, clustered=False)
+def is_failed(item: Item) -> bool:
+    """Wrong, invalid, incomplete or errored."""
+    return item.correct is not True
 
 
 def variant_items(run: RunData, variant: str = "clean") -> list[ItemData]:
-    return [it for it in run["items"] if it["variant"] == variant]
+    return [it for it in run["items"] if it.variant == variant]
 
 
 def variants(run: RunData) -> list[str]:
     seen: dict[str, None] = {}
     for it in run["items"]:
-        seen.setdefault(it["variant"], None)
+        seen.setdefault(it.variant, None)
     return sorted(seen, key=lambda v: (v != "clean", v))
 
 

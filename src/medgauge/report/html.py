@@ -25,8 +25,10 @@ from typing import Any
 
 from medgauge.report import summary as S
 from medgauge.report import svg
-from medgauge.report.data import ItemData, RunData, is_failed, is_invalid, normalise_runs, redact
-from medgauge.stats import Proportion, win_tie_loss
+from medgauge.metrics import Estimate
+from medgauge.report.data import ItemData, RunData, is_failed, normalise_runs, redact
+from medgauge.report.terminal import fmt, metric_label
+from medgauge.stats import win_tie_loss
 
 MAX_FAILED_ROWS = 2000
 MAX_QUESTION_CHARS = 1200
@@ -90,8 +92,12 @@ def _pct(x: float) -> str:
     return "–" if x is None or math.isnan(x) else f"{100 * x:.1f}"
 
 
-def _ci(p: Proportion) -> str:
-    return "–" if p.n == 0 else f"[{100 * p.lo:.1f}, {100 * p.hi:.1f}]"
+def _ci(p: Estimate) -> str:
+    return "–" if p.n == 0 else f"[{fmt(p.lo, p)}, {fmt(p.hi, p)}]"
+
+
+def _val(p: Estimate) -> str:
+    return "–" if p.n == 0 or math.isnan(p.value) else fmt(p.value, p)
 
 
 def _num(x: float | None, fmt: str = ".3f") -> str:
@@ -143,52 +149,62 @@ def _runs_section(runs: Sequence[RunData]) -> str:
 def _leaderboard_section(runs: Sequence[RunData], board: list[dict[str, Any]]) -> str:
     rows = []
     for r in board:
-        p: Proportion = r["acc"]
+        p: Estimate = r["est"]
         inv = f"{p.invalid} ({_pct(p.invalid_rate)}%)" if p.n else str(p.invalid)
-        rows.append([_e(r["benchmark"]), _e(r["model"]), _pct(p.value), _ci(p), str(p.n),
-                     inv, str(p.errors), _e(p.method), _e(r["run_id"])])
-    head = ["benchmark", "model", "accuracy %", "95% CI", "n", "invalid", "errors", "interval",
-            "run"]
-    note = ('<p class="note">Accuracy = correct / answered items; invalid (unparseable) answers '
-            "count as wrong and are shown beside; request errors are excluded from n and shown "
-            "apart. Intervals are Wilson 95%, or a cluster bootstrap when items share a cluster "
-            "(image or case).</p>")
+        rows.append([_e(r["benchmark"]), _e(r["model"]), _e(metric_label(p)), _val(p), _ci(p),
+                     str(p.n), inv, str(p.incomplete), str(p.errors), _e(p.method),
+                     _e(r["run_id"])])
+    head = ["benchmark", "model", "metric", "value", "95% CI", "n", "invalid", "incomplete",
+            "errors", "interval", "run"]
+    note = ('<p class="note">Each benchmark\'s declared metrics (the first is its headline). '
+            "Accuracy = correct / answered items; invalid (unparseable) and incomplete (cut off) "
+            "answers count as wrong and are shown beside; request errors are excluded from n and "
+            "shown apart. Intervals: Wilson 95% for proportions, or a cluster bootstrap when items "
+            "share a cluster (image or case); percentile bootstrap for means and corpus-level "
+            "metrics.</p>")
     body = note + _table(head, rows)
-    macro = S.macro_by_model(runs)
-    if macro:
+    for metric in S.macro_metrics(runs):
+        macro = S.macro_by_model(runs, metric)
+        if not macro:
+            continue
         mrows = [[_e(m), _pct(a.estimate), f"[{100 * a.lo:.1f}, {100 * a.hi:.1f}]",
                   _e(", ".join(sorted(a.per_benchmark)))] for m, a in macro.items()]
-        body += ("<h3>Macro average over benchmarks</h3><p class=\"note\">Unweighted mean of "
-                 "per-benchmark accuracies; 95% interval from 10,000 bootstrap resamples drawn "
-                 "within each benchmark, then averaged.</p>"
-                 + _table(["model", "macro accuracy %", "95% CI", "benchmarks"], mrows))
+        body += (f"<h3>Macro average over benchmarks: {_e(metric)}</h3><p class=\"note\">"
+                 "Unweighted mean of per-benchmark values; 95% interval from 10,000 bootstrap "
+                 "resamples drawn within each benchmark, then averaged.</p>"
+                 + _table(["model", f"macro {metric} %", "95% CI", "benchmarks"], mrows))
     return _section("leaderboard", "Leaderboard", body)
 
 
 def _charts_section(board: list[dict[str, Any]]) -> str:
-    by_bench: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_chart: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in board:
-        by_bench[r["benchmark"]].append(r)
+        if r["est"].scale == 100:  # bars on a 0-100% axis
+            by_chart[(r["benchmark"], r["metric"])].append(r)
     models = sorted({r["model"] for r in board})  # one colour per model across charts
     figs = [
         '<div class="card">'
-        + svg.bar_chart([r["model"] for r in rs], [r["acc"] for r in rs], f"{bench}: accuracy",
+        + svg.bar_chart([r["model"] for r in rs], [r["est"] for r in rs], f"{bench}: {metric}",
                         [svg.colour(models.index(r["model"])) for r in rs])
         + "</div>"
-        for bench, rs in sorted(by_bench.items())
+        for (bench, metric), rs in sorted(by_chart.items())
     ]
-    return _section("charts", "Accuracy by benchmark", f'<div class="cards">{"".join(figs)}</div>')
+    if not figs:
+        return ""
+    return _section("charts", "Metrics by benchmark", f'<div class="cards">{"".join(figs)}</div>')
 
 
-def _heat_cell(p: Proportion | None) -> str:
+def _heat_cell(p: Estimate | None) -> str:
     if p is None or p.n == 0:
         errs = "" if p is None else f" ({p.errors} err)"
         return f'<td class="cell">–{errs}</td>'
-    light = 96 - 58 * p.value
+    shade = min(1.0, max(0.0, p.value)) if p.scale == 100 else 0.5
+    light = 96 - 58 * shade
     fg = "#fff" if light < 60 else "#111"
-    tip = f"{100 * p.value:.1f}% [{100 * p.lo:.1f}, {100 * p.hi:.1f}], n={p.n}, invalid={p.invalid}"
+    tip = (f"{fmt(p.value, p)} [{fmt(p.lo, p)}, {fmt(p.hi, p)}] ({p.method}), n={p.n}, "
+           f"invalid={p.invalid}")
     return (f'<td class="cell" style="background:hsl(210,65%,{light:.0f}%);color:{fg}" '
-            f'title="{_e(tip)}">{100 * p.value:.1f}<br><small>n={p.n}</small></td>')
+            f'title="{_e(tip)}">{fmt(p.value, p)}<br><small>n={p.n}</small></td>')
 
 
 def _breakdown_section(runs: Sequence[RunData], group_by: Sequence[str] | None) -> str:
@@ -199,12 +215,14 @@ def _breakdown_section(runs: Sequence[RunData], group_by: Sequence[str] | None) 
             f"<tr><th>{_e(g)}</th>" + "".join(_heat_cell(bd.cells.get((g, m))) for m in bd.models)
             + "</tr>" for g in bd.groups
         )
-        parts.append(f"<h3>{_e(bd.benchmark)} by {_e(bd.field)}</h3><table class=\"hm\"><thead>"
+        parts.append(f"<h3>{_e(bd.benchmark)}: {_e(bd.metric)} by {_e(bd.field)}</h3>"
+                     "<table class=\"hm\"><thead>"
                      f"<tr><th>{_e(bd.field)}</th>{head}</tr></thead><tbody>{rows}</tbody></table>")
     if not parts:
         return ""
-    note = ('<p class="note">Accuracy % per metadata group (hover for the 95% Wilson interval). '
-            "Items listing several values count in each group.</p>")
+    note = ('<p class="note">The headline metric per metadata group (hover for the 95% '
+            "interval, clustered where items share images). Items listing several values count "
+            "in each group; items without the field form the (none) group.</p>")
     return _section("breakdowns", "Breakdowns", note + "".join(parts))
 
 
@@ -224,14 +242,17 @@ def _comparison_section(runs: Sequence[RunData]) -> str:
             notes.append(f"{r.excluded} pairs with a request error excluded")
         if r.n_clusters is not None:
             notes.append(f"{r.n_clusters} clusters")
+        k = c.scale
         rows.append([
-            _e(c.benchmark), _e(c.model_a), _e(c.model_b), _pct(r.mean_a), _pct(r.mean_b),
-            f"{100 * r.diff:+.1f}" if r.n else "–",
-            f"[{100 * r.lo:+.1f}, {100 * r.hi:+.1f}]" if r.n else "–",
+            _e(c.benchmark), _e(c.metric), _e(c.model_a), _e(c.model_b),
+            _num(k * r.mean_a, ".1f" if k == 100 else ".3f"),
+            _num(k * r.mean_b, ".1f" if k == 100 else ".3f"),
+            f"{k * r.diff:+.1f}" if r.n else "–",
+            f"[{k * r.lo:+.1f}, {k * r.hi:+.1f}]" if r.n else "–",
             _p(r.p_mcnemar), _p(c.p_holm), f'<span class="{cls}">{_e(label)}</span>', str(r.n),
             _e("; ".join(notes)),
         ])
-    head = ["benchmark", "A", "B", "acc A %", "acc B %", "A − B (pp)", "95% CI (pp)",
+    head = ["benchmark", "metric", "A", "B", "A", "B", "A − B", "95% CI",
             "McNemar p", "Holm p", "outcome", "pairs", "notes"]
     by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
     for c in comps:
@@ -242,9 +263,10 @@ def _comparison_section(runs: Sequence[RunData]) -> str:
         srows.append([_e(a), _e(b), str(int(s["win"])), str(int(s["tie"])), str(int(s["loss"]))])
     note = ('<p class="note">Paired by sample id on the clean items both runs answered. '
             "Difference CI: paired percentile bootstrap, 10,000 resamples (clustered when items "
-            "carry clusters). Win if the CI lies above 0, loss if below, else tie (Jeong et al. "
-            "2024). McNemar: exact two-sided binomial test on discordant pairs; Holm-adjusted "
-            "across benchmarks for each model pair.</p>")
+            "carry clusters; corpus metrics recompute the metric on 1,000 shared resamples). "
+            "Win if the CI lies above 0, loss if below, else tie (Jeong et al. 2024). McNemar "
+            "(binary metrics): exact two-sided binomial test on discordant pairs; Holm-adjusted "
+            "across benchmarks and metrics for each model pair. Percent metrics in points.</p>")
     body = (note + _table(head, rows) + "<h3>Win / tie / loss of A against B</h3>"
             + _table(["A", "B", "wins", "ties", "losses"], srows))
     return _section("comparisons", "Paired comparisons", body)
@@ -358,11 +380,13 @@ def _thumbnail(path: str) -> str:
 
 
 def _outcome_text(it: ItemData) -> str:
-    if it["error"] is not None:
-        return f"error: {it['error']}"
-    if is_invalid(it):
+    if it.errored:
+        return f"error: {it.error}"
+    if it.incomplete:
+        return "incomplete (cut off or only reasoning)"
+    if it.invalid:
         return "invalid (no answer extracted)"
-    return str(it["extracted"])
+    return str(it.extracted)
 
 
 def failed_rows(

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from medgauge.compare import Comparison, compare_runs
-from medgauge.metrics.accuracy import accuracy as metrics_accuracy
-from medgauge.report.data import ItemData, RunData, accuracy, variant_items, variants
+from medgauge.metrics import ACCURACY, Estimate, Metric, grouped, run_metrics
+from medgauge.metrics.base import group_values, has_field
+from medgauge.report.data import ItemData, RunData, variant_items, variants
 from medgauge.stats import (
     DEFAULT_RESAMPLES,
     MacroAverage,
     PairedComparison,
-    Proportion,
     ReliabilityBin,
     auroc,
     brier,
@@ -35,13 +35,18 @@ MAX_GROUPS = 30
 IMAGE_KEYS: tuple[str, ...] = ("images", "image_paths", "image_path", "image")
 
 
+def accuracy(items: Sequence[ItemData]) -> Estimate:
+    """Accuracy with a Wilson interval (probe variants and size bins: items, not clusters)."""
+    return ACCURACY.estimate(items, clustered=False)
+
+
 def has_clusters(items: Sequence[ItemData]) -> bool:
-    return any(it["cluster"] is not None for it in items)
+    return any(it.cluster is not None for it in items)
 
 
-def item_accuracy(items: Sequence[ItemData], seed: int = 0) -> Proportion:
+def item_accuracy(items: Sequence[ItemData], seed: int = 0) -> Estimate:
     """Wilson interval, or a cluster bootstrap when items carry cluster ids."""
-    return metrics_accuracy(items, seed=seed)
+    return ACCURACY.estimate(items, seed=seed)
 
 
 def clean_runs(runs: Sequence[RunData]) -> dict[tuple[str, str], RunData]:
@@ -53,32 +58,59 @@ def clean_runs(runs: Sequence[RunData]) -> dict[tuple[str, str], RunData]:
     return out
 
 
+def declared(run: RunData) -> list[Metric]:
+    """The run's declared metrics (the first is the headline)."""
+    return run_metrics(run.get("config"), run["benchmark"])
+
+
+def _sort_value(est: Estimate) -> float:
+    if est.n == 0 or math.isnan(est.value):
+        return math.inf
+    return -est.value if est.higher_is_better else est.value
+
+
 def leaderboard(runs: Sequence[RunData]) -> list[dict[str, Any]]:
-    """Rows ``{benchmark, model, run_id, acc: Proportion}`` sorted by benchmark then accuracy.
+    """Rows ``{benchmark, model, run_id, metric, est: Estimate, headline}``: one per declared
+    metric of each clean run, sorted by benchmark, metric order, then value (best first).
 
     The same row shape as ``report.terminal.leaderboard_table`` expects.
     """
-    rows = [
-        {"benchmark": b, "model": m, "run_id": run["run_id"],
-         "acc": item_accuracy(variant_items(run))}
-        for (b, m), run in clean_runs(runs).items()
-    ]
-    rows.sort(key=lambda r: (r["benchmark"], -(r["acc"].value if r["acc"].n else -1), r["model"]))
-    return rows
+    return sort_rows([row for run in clean_runs(runs).values() for row in metric_rows(run)])
 
 
-def macro_by_model(runs: Sequence[RunData]) -> dict[str, MacroAverage]:
-    """Macro accuracy per model over its benchmarks (only models with 2+ benchmarks)."""
+def metric_rows(run: RunData) -> list[dict[str, Any]]:
+    """One leaderboard row per declared metric of one run (its clean items)."""
+    items = variant_items(run)
+    return [{"benchmark": run["benchmark"], "model": run["model"], "run_id": run["run_id"],
+             "metric": metric.name, "order": order, "headline": order == 0,
+             "est": metric.estimate(items)}
+            for order, metric in enumerate(declared(run))]
+
+
+def sort_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """By benchmark, metric order, then value (best first), then model."""
+    return sorted(rows, key=lambda r: (r["benchmark"], r["order"], r["metric"],
+                                       _sort_value(r["est"]), r["model"]))
+
+
+def macro_by_model(runs: Sequence[RunData], metric: str = "accuracy"
+                   ) -> dict[str, MacroAverage]:
+    """Macro average of a per-item metric per model over its benchmarks (only models with 2+
+    benchmarks that declare the metric)."""
     per_model: dict[str, dict[str, list[float]]] = defaultdict(dict)
     clusters: dict[str, dict[str, list[Any] | None]] = defaultdict(dict)
     for (bench, model), run in clean_runs(runs).items():
-        items = [it for it in variant_items(run) if it["correct"] is not None]
-        if not items:
+        found = [m for m in declared(run) if m.name == metric and m.kind != "corpus"]
+        if not found:
             continue
-        per_model[model][bench] = [1.0 if it["correct"] else 0.0 for it in items]
-        clusters[model][bench] = (
-            [it["cluster"] for it in items] if has_clusters(items) else None
-        )
+        items = variant_items(run)
+        values = found[0].values(items)
+        keep = [(v, it) for v, it in zip(values, items, strict=True) if v is not None]
+        if not keep:
+            continue
+        per_model[model][bench] = [v for v, _ in keep]
+        clusters[model][bench] = ([it.cluster for _, it in keep]
+                                  if has_clusters([it for _, it in keep]) else None)
     return {
         model: macro_average(data, clusters[model])
         for model, data in sorted(per_model.items())
@@ -86,15 +118,17 @@ def macro_by_model(runs: Sequence[RunData]) -> dict[str, MacroAverage]:
     }
 
 
+def macro_metrics(runs: Sequence[RunData]) -> list[str]:
+    """Per-item metrics declared by clean runs, in first-seen order (for macro averages)."""
+    names: dict[str, None] = {}
+    for run in clean_runs(runs).values():
+        for m in declared(run):
+            if m.kind != "corpus":
+                names.setdefault(m.name, None)
+    return list(names)
+
+
 # ---- breakdowns -------------------------------------------------------------------------------
-
-def _group_values(value: Any) -> list[str]:
-    if isinstance(value, (list, tuple, set)):
-        return [str(v) for v in value if isinstance(v, (str, int, float, bool))]
-    if isinstance(value, (str, int, bool)) or (isinstance(value, float) and math.isfinite(value)):
-        return [str(value)]
-    return []
-
 
 def group_fields(items: Sequence[ItemData], max_groups: int = MAX_GROUPS) -> list[str]:
     """Metadata fields worth a breakdown: present on half the items, 2..max_groups values,
@@ -105,10 +139,10 @@ def group_fields(items: Sequence[ItemData], max_groups: int = MAX_GROUPS) -> lis
     present: Counter[str] = Counter()
     distinct: dict[str, set[str]] = defaultdict(set)
     for it in items:
-        for key, value in it["metadata"].items():
+        for key, value in it.metadata.items():
             if key in IMAGE_KEYS:
                 continue
-            vals = _group_values(value)
+            vals = group_values(value)
             if vals:
                 present[key] += 1
                 if len(distinct[key]) <= max_groups:
@@ -119,26 +153,18 @@ def group_fields(items: Sequence[ItemData], max_groups: int = MAX_GROUPS) -> lis
     )
 
 
-def breakdown(items: Sequence[ItemData], field: str) -> dict[str, Proportion]:
-    """Accuracy per value of a metadata field (list values count the item in each group)."""
-    groups: dict[str, list[ItemData]] = defaultdict(list)
-    for it in items:
-        for v in _group_values(it["metadata"].get(field)):
-            groups[v].append(it)
-    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:MAX_GROUPS]
-    return {k: accuracy(v) for k, v in ordered}
-
-
 @dataclass(frozen=True, slots=True)
 class Breakdown:
     benchmark: str
     field: str
+    metric: str
     models: list[str]
     groups: list[str]
-    cells: dict[tuple[str, str], Proportion]  # (group, model) -> accuracy
+    cells: dict[tuple[str, str], Estimate]  # (group, model) -> estimate
 
 
 def breakdowns(runs: Sequence[RunData], group_by: Sequence[str] | None = None) -> list[Breakdown]:
+    """The headline metric of each benchmark per metadata group (``metrics.grouped``)."""
     by_bench: dict[str, dict[str, RunData]] = defaultdict(dict)
     for (bench, model), run in clean_runs(runs).items():
         by_bench[bench][model] = run
@@ -146,20 +172,21 @@ def breakdowns(runs: Sequence[RunData], group_by: Sequence[str] | None = None) -
     for bench in sorted(by_bench):
         models = sorted(by_bench[bench])
         items_by_model = {m: variant_items(by_bench[bench][m]) for m in models}
+        metric = declared(by_bench[bench][models[0]])[0]
         all_items = [it for its in items_by_model.values() for it in its]
         fields = group_fields(all_items) if group_by is None else [
-            f for f in group_by if any(f in it["metadata"] for it in all_items)
+            f for f in group_by if has_field(all_items, f)
         ]
         for field in fields:
-            cells: dict[tuple[str, str], Proportion] = {}
+            cells: dict[tuple[str, str], Estimate] = {}
             counts: Counter[str] = Counter()
             for m in models:
-                for g, p in breakdown(items_by_model[m], field).items():
-                    cells[(g, m)] = p
-                    counts[g] += p.n + p.errors
+                for g, est in grouped(metric, items_by_model[m], field).items():
+                    cells[(g, m)] = est
+                    counts[g] += est.n + est.errors
             groups = sorted(counts, key=lambda g: (-counts[g], g))[:MAX_GROUPS]
             if groups:
-                out.append(Breakdown(bench, field, models, groups, cells))
+                out.append(Breakdown(bench, field, metric.name, models, groups, cells))
     return out
 
 
@@ -168,8 +195,8 @@ def breakdowns(runs: Sequence[RunData], group_by: Sequence[str] | None = None) -
 def comparisons(
     runs: Sequence[RunData], n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0
 ) -> list[Comparison]:
-    """Every pair of models on every shared benchmark (clean variant, paired by sample id, on
-    the items both runs have)."""
+    """Every pair of models on every shared benchmark and declared metric (clean variant,
+    paired by sample id, on the items both runs have)."""
     latest = clean_runs(runs)
     ordered = [latest[key] for key in sorted(latest)]
     return compare_runs(ordered, intersection=True, n_resamples=n_resamples, seed=seed)
@@ -184,7 +211,7 @@ class ProbeRow:
     benchmark: str
     probe: str
     variant: str
-    acc: Proportion
+    acc: Estimate
     delta: PairedComparison | None  # variant minus clean, paired by sample id
     metrics: dict[str, tuple[float, int]]  # metric name -> (mean, n)
 
@@ -193,7 +220,7 @@ def _metric_means(items: Sequence[ItemData]) -> dict[str, tuple[float, int]]:
     sums: dict[str, float] = defaultdict(float)
     counts: Counter[str] = Counter()
     for it in items:
-        for k, v in it["metrics"].items():
+        for k, v in it.metrics.items():
             if isinstance(v, (int, float)) and math.isfinite(v):
                 sums[k] += float(v)
                 counts[k] += 1
@@ -216,12 +243,12 @@ def trust_profile(
         ref_items = variant_items(run)
         if not ref_items and (run["benchmark"], run["model"]) in clean:
             ref_items = variant_items(clean[(run["benchmark"], run["model"])])
-        ref = {it["sample_id"]: it["correct"] for it in ref_items}
+        ref = {it.sample_id: it.correct for it in ref_items}
         for var in variants(run):
             items = variant_items(run, var)
             delta = None
             if var != "clean" and ref:
-                cur = {it["sample_id"]: it["correct"] for it in items}
+                cur = {it.sample_id: it.correct for it in items}
                 if set(cur) & set(ref):
                     delta = paired_compare(
                         cur, ref, intersection=True, n_resamples=n_resamples, seed=seed
@@ -251,8 +278,8 @@ def calibrations(runs: Sequence[RunData]) -> list[Calibration]:
     """Per run, over answered items that state a confidence (all variants)."""
     out = []
     for run in runs:
-        pts = [(it["confidence"], bool(it["correct"])) for it in run["items"]
-               if it["confidence"] is not None and it["correct"] is not None]
+        pts = [(it.confidence, bool(it.correct)) for it in run["items"]
+               if it.confidence is not None and it.correct is not None]
         if not pts:
             continue
         conf = [c for c, _ in pts]
@@ -269,11 +296,11 @@ def calibrations(runs: Sequence[RunData]) -> list[Calibration]:
 class SizeCurve:
     benchmark: str
     bins: list[tuple[float, float]]  # (lo, hi] radius ranges (first closed)
-    per_model: dict[str, list[Proportion]]
+    per_model: dict[str, list[Estimate]]
 
 
 def _radius(it: ItemData) -> float | None:
-    v = it["metadata"].get("nodule_radius")
+    v = it.metadata.get("nodule_radius")
     if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
         return float(v)
     return None

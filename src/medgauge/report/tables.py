@@ -16,20 +16,21 @@ from typing import Any, Literal
 
 from medgauge.report.data import RunData, normalise_runs
 from medgauge.report.summary import leaderboard
-from medgauge.stats import Proportion
+from medgauge.metrics import Estimate
+from medgauge.report.terminal import fmt as fmt_value
 from medgauge.types import MedgaugeError
 
 Format = Literal["md", "latex", "csv"]
 FORMATS: tuple[str, ...] = ("md", "latex", "csv")
-LONG_HEAD = ("benchmark", "model", "accuracy %", "95% CI", "n", "invalid", "errors")
+LONG_HEAD = ("benchmark", "model", "metric", "value", "95% CI", "n", "invalid", "errors")
 
 
-def _acc(p: Proportion) -> str:
-    return "–" if p.n == 0 or math.isnan(p.value) else f"{100 * p.value:.1f}"
+def _acc(p: Estimate) -> str:
+    return "–" if p.n == 0 or math.isnan(p.value) else fmt_value(p.value, p)
 
 
-def _ci(p: Proportion, sep: str = ", ") -> str:
-    return "–" if p.n == 0 else f"[{100 * p.lo:.1f}{sep}{100 * p.hi:.1f}]"
+def _ci(p: Estimate, sep: str = ", ") -> str:
+    return "–" if p.n == 0 else f"[{fmt_value(p.lo, p)}{sep}{fmt_value(p.hi, p)}]"
 
 
 def _md_cell(text: str) -> str:
@@ -71,7 +72,7 @@ def _latex(head: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> st
 def render_leaderboard(
     rows: Sequence[dict[str, Any]], fmt: str = "md", layout: str = "long"
 ) -> str:
-    """Render leaderboard rows (``{benchmark, model, run_id, acc: Proportion}``)."""
+    """Render leaderboard rows (``{benchmark, model, run_id, metric, est: Estimate}``)."""
     if fmt not in FORMATS:
         raise MedgaugeError(f"unknown table format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if layout not in ("long", "wide"):
@@ -79,23 +80,25 @@ def render_leaderboard(
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["benchmark", "model", "run_id", "accuracy", "ci_low", "ci_high", "ci_method",
-                    "n", "correct", "invalid", "errors"])
+        w.writerow(["benchmark", "model", "run_id", "metric", "value", "ci_low", "ci_high",
+                    "ci_method", "n", "correct", "invalid", "incomplete", "errors"])
         for r in rows:
-            p: Proportion = r["acc"]
+            p: Estimate = r["est"]
             w.writerow([_csv_text(r["benchmark"]), _csv_text(r["model"]), _csv_text(r["run_id"]),
-                        "" if p.n == 0 else f"{p.value:.6f}", f"{p.lo:.6f}", f"{p.hi:.6f}",
-                        p.method, p.n, p.k, p.invalid, p.errors])
+                        _csv_text(p.metric), "" if p.n == 0 else f"{p.value:.6f}",
+                        f"{p.lo:.6f}", f"{p.hi:.6f}", p.method, p.n,
+                        "" if p.k is None else p.k, p.invalid, p.incomplete, p.errors])
         return buf.getvalue()
     if layout == "long":
-        body = [[r["benchmark"], r["model"], _acc(r["acc"]), _ci(r["acc"]), str(r["acc"].n),
-                 str(r["acc"].invalid), str(r["acc"].errors)] for r in rows]
+        body = [[r["benchmark"], r["model"], r["metric"], _acc(r["est"]), _ci(r["est"]),
+                 str(r["est"].n), str(r["est"].invalid), str(r["est"].errors)] for r in rows]
         if fmt == "md":
             return _md(LONG_HEAD, body)
-        return _latex(LONG_HEAD, body, "llrcrrr")
+        return _latex(LONG_HEAD, body, "lllrcrrr")
+    rows = [r for r in rows if r.get("headline", True)]  # wide: the headline metric per cell
     benches = sorted({r["benchmark"] for r in rows})
     models = sorted({r["model"] for r in rows})
-    cell = {(r["model"], r["benchmark"]): r["acc"] for r in rows}
+    cell = {(r["model"], r["benchmark"]): r["est"] for r in rows}
     wide = []
     for m in models:
         line = [m]

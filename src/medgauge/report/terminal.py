@@ -9,45 +9,69 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from medgauge.stats import Proportion
+from medgauge.metrics import Estimate
 
 
-def pct(p: Proportion) -> str:
-    if p.n == 0:
+def fmt(x: float, est: Estimate) -> str:
+    """A value in the metric's display unit (percent for scale 100, else 3 decimals)."""
+    return f"{est.scale * x:.1f}" if est.scale == 100 else f"{est.scale * x:.3f}"
+
+
+def pct(est: Estimate) -> str:
+    """``value [lo-hi]`` in the metric's display unit; ``-`` when nothing was scored."""
+    if est.n == 0:
         return "-"
-    return f"{100 * p.value:.1f} [{100 * p.lo:.1f}-{100 * p.hi:.1f}]"
+    return f"{fmt(est.value, est)} [{fmt(est.lo, est)}-{fmt(est.hi, est)}]"
+
+
+def metric_label(est: Estimate) -> str:
+    return f"{est.metric} %" if est.scale == 100 else est.metric
 
 
 def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboard") -> Table:
-    """rows: {benchmark, model, run_id, acc: Proportion}; sorted by benchmark, then accuracy."""
+    """rows: {benchmark, model, run_id, metric, est: Estimate} (``report.summary.leaderboard``
+    order: by benchmark, metric, then value, best first).  With one metric throughout, its name
+    heads the value column; otherwise a metric column is shown.  Values and intervals are never
+    cut: names wrap instead."""
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
                   collapse_padding=True)
-    table.add_column("benchmark", no_wrap=True)
-    table.add_column("model", no_wrap=True)
-    table.add_column("accuracy % [95% CI]", justify="right", no_wrap=True)
+    labels = {metric_label(r["est"]) for r in rows}
+    one = len(labels) == 1
+    values = [pct(r["est"]) for r in rows]
+    table.add_column("benchmark", overflow="fold")
+    table.add_column("model", overflow="fold")
+    if not one:
+        table.add_column("metric", overflow="fold")
+    head = f"{next(iter(labels))} [95% CI]" if one else "value [95% CI]"
+    table.add_column(head, justify="right", no_wrap=True,
+                     min_width=max([len(v) for v in values] + [10]))
     for col in ("n", "invalid", "errors"):
         table.add_column(col, justify="right", no_wrap=True)
-    table.add_column("run", style="dim", overflow="ellipsis", no_wrap=True)
-    ordered = sorted(rows, key=lambda r: (r["benchmark"], -(r["acc"].value if r["acc"].n else -1)))
+    table.add_column("run", style="dim", no_wrap=True, min_width=8, max_width=8)
     previous = None
-    for r in ordered:
-        acc: Proportion = r["acc"]
-        table.add_row(r["benchmark"] if r["benchmark"] != previous else "", r["model"], pct(acc),
-                      str(acc.n), str(acc.invalid), str(acc.errors), r["run_id"][:8])
+    for r, value in zip(rows, values, strict=True):
+        est: Estimate = r["est"]
+        invalid = str(est.invalid) + (f"+{est.incomplete}i" if est.incomplete else "")
+        cells = [r["benchmark"] if r["benchmark"] != previous else "", r["model"]]
+        if not one:
+            cells.append(metric_label(est))
+        table.add_row(*cells, value, str(est.n), invalid, str(est.errors), r["run_id"][:8])
         previous = r["benchmark"]
     return table
 
 
-def breakdown_table(field: str, groups: Mapping[str, Proportion], title: str) -> Table:
+def breakdown_table(field: str, groups: Mapping[str, Estimate], title: str) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
                   collapse_padding=True)
+    first = next(iter(groups.values()), None)
+    label = metric_label(first) if first is not None else "value"
     table.add_column(field, no_wrap=True)
-    table.add_column("accuracy % [95% CI]", justify="right", no_wrap=True)
+    table.add_column(f"{label} [95% CI]", justify="right", no_wrap=True)
     table.add_column("n", justify="right")
     table.add_column("invalid", justify="right")
     table.add_column("errors", justify="right")
-    for key, acc in groups.items():
-        table.add_row(key, pct(acc), str(acc.n), str(acc.invalid), str(acc.errors))
+    for key, est in groups.items():
+        table.add_row(key, pct(est), str(est.n), str(est.invalid), str(est.errors))
     return table
 
 

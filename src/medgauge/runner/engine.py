@@ -1,17 +1,22 @@
-"""Run one task (benchmark x model x solver) into the store, resumably.
+"""Run tasks (benchmark x model x solver) into the store, resumably, in two phases per sample:
+solve (the pipeline asks the model) then score (the run's scorer judges the replies).
 
-Samples stream lazily from the benchmark to ``concurrency`` asyncio workers; each finished sample's
-items are committed at once.  A rerun of the same task (same run id) skips samples whose items are
-all stored without error, retries the rest, and so ends with exactly the rows an uninterrupted run
-would have written.  A ``MedgaugeError`` (wrong API key, corrupt image ...) stops the task: what
-is stored stays, the run is marked ``failed`` and the error propagates as one line.
+A benchmark is read once per task list (``Task.samples`` caches the list on the benchmark), and
+checked for duplicate ids before anything is sent.  Samples go to asyncio workers; each finished
+sample's items and scores are committed in one transaction.  A rerun of the same task (same run
+id) skips samples whose items are stored without error and scored by the current scorer version,
+re-scores (with no model calls) those whose score is missing or of another version, and solves
+again the rest; so it ends with exactly the rows an uninterrupted run would have written.
+
+All tasks of one backend run concurrently under that backend's one concurrency budget (a
+semaphore of ``backend.concurrency`` samples in flight).  A ``MedgaugeError`` (wrong API key,
+corrupt image ...) stops every task: what is stored stays, the runs are marked ``failed`` (or
+``interrupted``) and the error propagates as one line.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import platform
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,11 +26,16 @@ from typing import Any
 import medgauge
 from medgauge.backends.base import Backend
 from medgauge.benchmarks.base import Benchmark
+from medgauge.runner.calls import ModelCaller
+from medgauge.runner.examples import ExamplePool
 from medgauge.runner.progress import Progress
 from medgauge.runner.request_key import sample_fingerprint
+from medgauge.runner.scoring import rescore_samples, score_items
 from medgauge.runner.solver import SolveContext, Solver
-from medgauge.scoring import get_scorer
+from medgauge.runner.steps import Pipeline
+from medgauge.scoring.base import RuleScorer, ScoreContext, Scorer
 from medgauge.store import Store
+from medgauge.store.sqlite import run_id_of
 from medgauge.types import GenParams, MedgaugeError, Sample
 
 
@@ -39,18 +49,41 @@ class Task:
     params: GenParams = field(default_factory=GenParams)
     seed: int = 0
     limit: int | None = None
+    pipeline: Pipeline = field(default_factory=Pipeline.default)
+    #: the run's scorer (default: the rule scorer of ``scoring``); graders come with theirs
+    scorer: Scorer | None = None
+    graders: dict[str, Backend] = field(default_factory=dict)
+    metrics: tuple[str, ...] = ()
 
     def config(self) -> dict[str, Any]:
-        return {
+        cfg: dict[str, Any] = {
             "benchmark": self.benchmark.describe(),
             "model": self.backend.identity(),
             "solver": {"name": self.solver.name, **self.solver.options},
             "prompt": self.effective_prompt,
-            "scoring": self.scoring or "default",
+            "scoring": self.run_scorer.name,
             "params": self.params.as_dict(),
             "seed": self.seed,
             "limit": self.limit,
         }
+        if not self.pipeline.is_default:  # only when set: earlier run ids stay valid
+            cfg["pipeline"] = self.pipeline.describe()
+        if self.graders:
+            cfg["grader"] = {role: b.identity() for role, b in self.graders.items()}
+        if self.metrics:
+            cfg["metrics"] = list(self.metrics)
+        return cfg
+
+    @property
+    def run_scorer(self) -> Scorer:
+        if self.scorer is None:
+            self.scorer = RuleScorer(self.scoring)
+        return self.scorer
+
+    @property
+    def item_scorer(self) -> Scorer:
+        """The scorer of this task's items (a probe may read its replies its own way)."""
+        return self.solver.scorer(self.run_scorer)
 
     @property
     def effective_prompt(self) -> str:
@@ -59,12 +92,30 @@ class Task:
 
     @property
     def run_id(self) -> str:
-        blob = json.dumps(self.config(), sort_keys=True, default=str)
-        return hashlib.blake2b(blob.encode(), digest_size=6).hexdigest()
+        return run_id_of(self.config())
 
-    def samples(self) -> Iterator[Sample]:
-        it = self.benchmark.samples()
-        return islice(it, self.limit) if self.limit is not None else it
+    def samples(self) -> list[Sample]:
+        """The benchmark's samples (read once and shared by the tasks of the benchmark), cut to
+        ``limit``; duplicate ids are refused before anything is sent."""
+        cached = getattr(self.benchmark, "_medgauge_samples", None)
+        if cached is None:
+            cached = list(self.benchmark.samples())
+            seen: set[str] = set()
+            for sample in cached:
+                if sample.id in seen:
+                    raise MedgaugeError(f"benchmark {self.benchmark.name}: duplicate sample id "
+                                        f"{sample.id!r}")
+                seen.add(sample.id)
+            self.benchmark._medgauge_samples = cached  # type: ignore[attr-defined]
+        return cached if self.limit is None else list(islice(cached, self.limit))
+
+    def example_pool(self) -> ExamplePool | None:
+        if not self.pipeline.needs("few_shot"):
+            return None
+        reference = self.benchmark.reference_samples()
+        if reference is not None:
+            return ExamplePool(reference, "reference split")
+        return ExamplePool(self.samples(), "test items (leave-one-out)")
 
 
 @dataclass
@@ -74,9 +125,11 @@ class TaskOutcome:
     total: int
     done: int = 0
     skipped: int = 0
+    rescored: int = 0
     errors: int = 0
     invalid: int = 0
     sent: int = 0
+    grader_sent: int = 0
 
 
 def versions(backend: Backend) -> dict[str, str]:
@@ -84,50 +137,59 @@ def versions(backend: Backend) -> dict[str, str]:
             "backend": backend.kind}
 
 
-def _count(task: Task) -> set[str]:
-    """The sample ids of the task, checked for duplicates before anything is sent."""
-    ids: set[str] = set()
-    for sample in task.samples():
-        if sample.id in ids:
-            raise MedgaugeError(f"benchmark {task.benchmark.name}: duplicate sample id "
-                                f"{sample.id!r}")
-        ids.add(sample.id)
-    return ids
-
-
-async def run_task(task: Task, store: Store, progress: Progress | None = None) -> TaskOutcome:
+async def run_task(task: Task, store: Store, progress: Progress | None = None,
+                   budget: asyncio.Semaphore | None = None) -> TaskOutcome:
     task.backend.prepare(task.benchmark)  # before the run id: a prior baseline's identity
     run_id = task.run_id                  # depends on what it learnt
     task.solver.prepare(task.benchmark)
-    ids = _count(task)
-    total = len(ids)
-    ctx = SolveContext(task.backend, store, prompt=task.effective_prompt,
-                       scorer=get_scorer(task.scoring), params=task.params, seed=task.seed)
+    samples = task.samples()
+    total = len(samples)
+    ids = {s.id for s in samples}
+    scorer = task.item_scorer
+    scorer_key = (scorer.name, scorer.version)
+    caller = ModelCaller(task.backend, store)
+    ctx = SolveContext(caller, prompt=task.effective_prompt, params=task.params,
+                       seed=task.seed, rule=RuleScorer(task.scoring).rule,
+                       pipeline=task.pipeline, examples=task.example_pool())
+    sctx = ScoreContext({role: ModelCaller(b, store, role) for role, b in task.graders.items()})
     store.begin_run(run_id, task.backend.display_name(), task.benchmark.name,
                     None if task.solver.name == "clean" else task.solver.name,
-                    task.config(), versions(task.backend), total)
+                    task.config(), versions(task.backend), total, scorer_key)
     outcome = TaskOutcome(run_id, "running", total)
     done = store.done_samples(run_id)
-    progress = progress or Progress.quiet()
-    progress.start_task(f"{task.benchmark.name} | {task.backend.display_name()} | "
-                        f"{task.solver.name}", total)
-    stream = enumerate(task.samples())
+    scored = store.scored_samples(run_id, scorer_key)
+    handle = (progress or Progress.quiet()).task(
+        f"{task.benchmark.name} | {task.backend.display_name()} | {task.solver.name}", total)
+    stream: Iterator[tuple[int, Sample]] = enumerate(samples)
+    budget = budget or asyncio.Semaphore(task.backend.concurrency)
+
+    async def one(seq: int, sample: Sample) -> None:
+        fingerprint = sample_fingerprint(sample)
+        if done.get(sample.id, "") == fingerprint:
+            if sample.id not in scored:  # solved, but not scored by this scorer version
+                n, errors = await rescore_samples(store, run_id, scorer, sctx, {sample.id})
+                outcome.rescored += 1
+                outcome.errors += errors
+                handle.advance(errors=errors)
+            else:
+                outcome.skipped += 1
+                handle.advance(skipped=True)
+            return
+        items = await task.solver.solve(sample, ctx)
+        await score_items(items, scorer, sctx)
+        store.put_items(run_id, sample, items, seq, fingerprint, scorer_key)
+        errors = sum(it.score is not None and it.score.status == "error" for it in items)
+        invalid = sum(it.score is not None and it.score.status in ("invalid", "incomplete")
+                      for it in items)
+        outcome.done += 1
+        outcome.errors += errors
+        outcome.invalid += invalid
+        handle.advance(errors=errors, invalid=invalid)
 
     async def worker() -> None:
         for seq, sample in stream:
-            fingerprint = sample_fingerprint(sample)
-            if done.get(sample.id, "") == fingerprint:
-                outcome.skipped += 1
-                progress.advance(skipped=True)
-                continue
-            items = await task.solver.solve(sample, ctx)
-            store.put_items(run_id, sample, items, seq, fingerprint)
-            errors = sum(it.error is not None for it in items)
-            invalid = sum(it.invalid for it in items)
-            outcome.done += 1
-            outcome.errors += errors
-            outcome.invalid += invalid
-            progress.advance(errors=errors, invalid=invalid)
+            async with budget:
+                await one(seq, sample)
 
     status = "failed"
     try:
@@ -140,30 +202,46 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None) -
             await asyncio.gather(*workers, return_exceptions=True)
             raise
         store.prune_items(run_id, ids)  # samples removed from the benchmark since a past run
+        store.set_scorer(run_id, *scorer_key)
         status = "completed" if outcome.errors == 0 else "completed_with_errors"
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
         raise
     finally:
         outcome.status = status
-        outcome.sent = ctx.sent
+        outcome.sent = caller.sent
+        outcome.grader_sent = sctx.sent
         store.end_run(run_id, status)
-        progress.finish_task()
+        handle.finish()
     return outcome
 
 
 async def run_tasks(tasks: list[Task], store: Store,
                     progress: Progress | None = None) -> list[TaskOutcome]:
-    """Run tasks one after another; each distinct backend is started once and closed at the end."""
+    """Run every task concurrently, each backend under its own concurrency budget; each distinct
+    backend (and grader) is started once and closed at the end.  The first fatal error cancels
+    the other tasks (their runs are marked interrupted) and propagates."""
     started: list[Backend] = []
-    outcomes: list[TaskOutcome] = []
+    budgets: dict[int, asyncio.Semaphore] = {}
     try:
         for task in tasks:
-            if not any(task.backend is b for b in started):
-                await task.backend.start()
-                started.append(task.backend)
-            outcomes.append(await run_task(task, store, progress))
+            for backend in (task.backend, *task.graders.values()):
+                if not any(backend is b for b in started):
+                    await backend.start()
+                    started.append(backend)
+            budgets.setdefault(id(task.backend), asyncio.Semaphore(task.backend.concurrency))
+        for task in tasks:  # run ids and benchmark reads before anything is sent
+            task.samples()
+        jobs = [asyncio.create_task(run_task(t, store, progress, budgets[id(t.backend)]))
+                for t in tasks]
+        try:
+            await asyncio.gather(*jobs)
+        except BaseException:
+            for j in jobs:
+                j.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
+            raise
+        return [j.result() for j in jobs]
     finally:
         for backend in started:
             await backend.close()
-    return outcomes

@@ -24,7 +24,7 @@ from medgauge.extract import (
     format_number,
 )
 from medgauge.metrics.text import text_scores
-from medgauge.scoring.base import Judgement, Scorer, register
+from medgauge.scoring.base import Judgement, Rule, register
 from medgauge.types import MedgaugeError, Sample
 
 OPEN_MIN_PRECISION = 0.5
@@ -68,11 +68,11 @@ def score_number(sample: Sample, text: str) -> Judgement:
     return Judgement(format_number(got), ok, {"abs_error": abs(got - gold)})
 
 
-_BY_TYPE: dict[str, Scorer] = {"mcq": score_mcq, "yesno": score_yesno, "open": score_open,
+_BY_TYPE: dict[str, Rule] = {"mcq": score_mcq, "yesno": score_yesno, "open": score_open,
                                "number": score_number}
 
 
-def _scorer(rules: dict[str, Scorer]) -> Scorer:
+def _scorer(rules: dict[str, Rule]) -> Rule:
     def scorer(sample: Sample, text: str) -> Judgement:
         try:
             rule = rules[sample.answer_type]
@@ -86,14 +86,21 @@ def _scorer(rules: dict[str, Scorer]) -> Scorer:
     return scorer
 
 
-def register_rules(name: str, description: str, **rules: Scorer) -> Scorer:
+#: Version of the default rules (extractors included): bump it whenever they change, so stored
+#: scores of an older version are re-scored by the next run (no model calls).
+DEFAULT_RULES_VERSION = "2"
+
+
+def register_rules(name: str, description: str, version: str = "1", **rules: Rule) -> Rule:
     """Register a scoring mode that replaces the rules of some answer types (``mcq=...``,
     ``yesno=...``, ``open=...``, ``number=...``) and keeps medgauge's default for the others:
-    the one dispatch mechanism of every mode."""
+    the one dispatch mechanism of every mode.  ``version``: of the mode's own rules; the stored
+    version also names the default rules' version, since the mode inherits them."""
     unknown = set(rules) - set(_BY_TYPE)
     if unknown:
         raise ValueError(f"scoring mode {name}: unknown answer types {sorted(unknown)}")
-    return register(name, description)(_scorer({**_BY_TYPE, **rules}))
+    full = DEFAULT_RULES_VERSION if name == "default" else f"{version}+{DEFAULT_RULES_VERSION}"
+    return register(name, description, full)(_scorer({**_BY_TYPE, **rules}))
 
 
 default_scorer = register_rules(

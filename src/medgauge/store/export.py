@@ -12,8 +12,8 @@ from medgauge.store.sqlite import Store
 from medgauge.types import MedgaugeError
 
 COLUMNS = ("run_id", "model", "benchmark", "probe", "sample_id", "variant", "question", "answer",
-           "response", "extracted", "invalid", "correct", "error", "confidence", "cluster",
-           "request_hash", "metrics", "metadata")
+           "response", "extracted", "status", "invalid", "correct", "value", "error", "confidence",
+           "cluster", "request_hash", "scorer", "explanation", "metrics", "metadata")
 
 
 def rows(store: Store, run_ids: list[str]) -> Iterator[dict[str, Any]]:
@@ -21,8 +21,9 @@ def rows(store: Store, run_ids: list[str]) -> Iterator[dict[str, Any]]:
         run = store.run(run_id)
         for item in store.items(run["run_id"]):
             yield {"run_id": run["run_id"], "model": run["model"], "benchmark": run["benchmark"],
-                   "probe": run["probe"], **item,
-                   "invalid": item["error"] is None and item["extracted"] is None}
+                   "probe": run["probe"], "invalid": item.invalid, "correct": item.correct,
+                   **{k: getattr(item, k) for k in COLUMNS if hasattr(type(item), k)
+                      and k not in ("invalid", "correct")}}
 
 
 def export_items(store: Store, run_ids: list[str], out: Path) -> int:
@@ -54,7 +55,8 @@ def export_items(store: Store, run_ids: list[str], out: Path) -> int:
         raise MedgaugeError("Parquet export needs pyarrow: pip install 'medgauge[parquet]'"
                             ) from None
     # A fixed schema: files from runs with and without errors concatenate.
-    types = {"invalid": pa.bool_(), "correct": pa.bool_(), "confidence": pa.float64()}
+    types = {"invalid": pa.bool_(), "correct": pa.bool_(), "confidence": pa.float64(),
+             "value": pa.float64()}
     schema = pa.schema([(k, types.get(k, pa.string())) for k in COLUMNS])
     pq.write_table(pa.Table.from_pylist(flat, schema=schema), out)
     return len(flat)

@@ -1,0 +1,45 @@
+"""One way to ask a model: through the store's request cache.
+
+The model under test (solvers) and a grader (scorers) are both asked through a
+:class:`ModelCaller`: the request is canonicalised and hashed (``request_key.py``), a stored
+successful response is returned without a call, otherwise the backend is asked and its answer
+(errors included) is committed at once.  So every call is cached, retried by the next rerun when
+it failed, and counted the same way, whatever role the model plays.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from medgauge.runner.request_key import request_hash, request_record
+from medgauge.types import Request, Response
+
+if TYPE_CHECKING:
+    from medgauge.backends.base import Backend
+    from medgauge.store import Store
+
+
+class ModelCaller:
+    """A backend in one role (``model`` or ``grader``) with the store as its cache."""
+
+    def __init__(self, backend: Backend, store: Store, role: str = "model") -> None:
+        self.backend = backend
+        self.store = store
+        self.role = role
+        self.identity = backend.identity()
+        self.sent = 0  # requests actually sent to the backend (not served from the store)
+        self.failed = 0
+
+    async def generate(self, request: Request) -> tuple[str, Response]:
+        """Serve from the store, or ask the backend and store the answer (errors included)."""
+        record = request_record(self.identity, request, self.backend.key_extra(request))
+        key = request_hash(record)
+        cached = self.store.get_response(key)
+        if cached is not None:
+            return key, cached
+        self.sent += 1
+        response = await self.backend.generate(request)
+        if response.error is not None:
+            self.failed += 1
+        self.store.put_response(key, self.identity, record, response)
+        return key, response

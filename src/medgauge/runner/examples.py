@@ -1,0 +1,48 @@
+"""Few-shot example pools: the benchmark's reference split, or leave-one-out over the test items.
+
+``select(sample, k, selector, rng)`` returns ``k`` examples, never the sample itself nor an
+example with the same question: ``random`` draws uniformly with the per-sample seeded generator;
+``tfidf`` ranks by cosine similarity of TF-IDF vectors of the questions (scikit-learn's
+``TfidfVectorizer``; ties broken by pool order), the nearest-neighbour selection of Liu et al.
+2022, "What Makes Good In-Context Examples for GPT-3?".
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from typing import Any
+
+from medgauge.types import MedgaugeError, Sample
+
+
+class ExamplePool:
+    def __init__(self, samples: Iterable[Sample], source: str) -> None:
+        self.samples = list(samples)
+        self.source = source  # "reference split" or "test items (leave-one-out)"
+        self._tfidf: Any = None
+
+    def select(self, sample: Sample, k: int, selector: str, rng: random.Random) -> list[Sample]:
+        pool = [i for i, s in enumerate(self.samples)
+                if s.id != sample.id and s.question != sample.question]
+        if len(pool) < k:
+            raise MedgaugeError(f"few_shot: k={k} examples asked but the {self.source} has "
+                                f"only {len(pool)}")
+        if selector == "random":
+            return [self.samples[i] for i in rng.sample(pool, k)]
+        sims = self._similarities(sample.question)
+        ranked = sorted(pool, key=lambda i: (-sims[i], i))
+        return [self.samples[i] for i in ranked[:k]]
+
+    def _similarities(self, question: str) -> Any:
+        if self._tfidf is None:
+            try:
+                from sklearn.feature_extraction.text import TfidfVectorizer
+            except ImportError:
+                raise MedgaugeError("few_shot(selector=tfidf) needs scikit-learn: pip install "
+                                    "'medgauge[strategies]'") from None
+            vec = TfidfVectorizer()
+            matrix = vec.fit_transform([s.question for s in self.samples])
+            self._tfidf = (vec, matrix)
+        vec, matrix = self._tfidf
+        return (matrix @ vec.transform([question]).T).toarray().ravel()
