@@ -188,13 +188,13 @@ def test_vqa_med_2019(shared_data: Path) -> None:
 
 
 def test_mediconfusion_categories_are_lists_for_breakdowns(shared_data: Path) -> None:
-    from medgauge.metrics import grouped
+    from medgauge.metrics import ACCURACY, grouped
 
     items = list(create_benchmark("mediconfusion", shared_data / "mediconfusion_text_only",
                                   images="skip").samples())
     assert all(isinstance(s.metadata["category"], list) for s in items)
     rows = [{"metadata": s.metadata, "correct": True, "error": None, "extracted": "A"}
             for s in items]
-    groups = grouped(rows, "category")
+    groups = grouped(ACCURACY, rows, "category")
     assert not any("," in name for name in groups)  # one group per category, not per combination
     assert sum(g.n for g in groups.values()) == 441  # the release's membership count

@@ -56,7 +56,7 @@ def test_few_clusters_fall_back_to_wilson():
 def test_a_sample_is_stored_whole_or_not_at_all(tmp_path):
     store = Store(tmp_path / "s.db")
     sample = Sample("x", "q?", "yes", "yesno")
-    bad = ItemResult("x", "v2", metrics={"m": object()})  # not JSON: the write fails
+    bad = ItemResult("x", "v2", metadata={"m": object()})  # not JSON: the write fails
     with pytest.raises(TypeError):
         store.put_items("run", sample, [ItemResult("x", "v1"), bad], 0, "h")
     assert store.done_samples("run") == {}
@@ -85,10 +85,10 @@ def test_progress_prints_plain_lines_when_not_a_terminal(monkeypatch):
     monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
     buf = io.StringIO()
     p = progress.Progress(console=Console(file=buf, force_terminal=False))
-    p.start_task("vqa-rad | m | clean", 2)
-    p.advance(errors=1)
-    p.advance(invalid=1)
-    p.finish_task()
+    t = p.task("vqa-rad | m | clean", 2)
+    t.advance(errors=1)
+    t.advance(invalid=1)
+    t.finish()
     lines = buf.getvalue().splitlines()
     assert lines[-1].startswith("vqa-rad | m | clean: 2/2 done")
     assert "1 errors, 1 invalid" in lines[-1]

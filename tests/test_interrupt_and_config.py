@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from conftest import wait_for_rows
+from medgauge.store import Store
 from test_cli import medgauge
 
 
@@ -70,7 +71,8 @@ options = {{ seed = 2 }}
     for cfg, db in ((yaml_cfg, "a.db"), (toml_cfg, "b.db")):
         res = medgauge("run", "--config", str(cfg))
         assert res.returncode == 0, res.stderr
-        with sqlite3.connect(tmp_path / db) as conn:
-            rows.append(conn.execute("SELECT sample_id, response, correct FROM items "
-                                     "ORDER BY sample_id").fetchall())
+        store = Store(tmp_path / db)
+        [run] = store.runs()
+        rows.append(sorted((it.sample_id, it.response, it.correct)
+                           for it in store.items(run["run_id"])))
     assert len(rows[0]) == 25 and rows[0] == rows[1]

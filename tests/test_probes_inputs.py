@@ -129,14 +129,14 @@ def test_leading_and_followup_pick_wrong_options_uniformly_with_the_seed() -> No
     same seed gives the same draws."""
     import medgauge.probes  # noqa: F401
     from medgauge.backends import create_backend
+    from medgauge.runner.calls import ModelCaller
     from medgauge.runner.solver import SolveContext
     from medgauge.scoring import get_scorer
     from medgauge.store import Store
 
     probe = solvers.get("leading")()
-    ctx = SolveContext(create_backend("baseline:random"), Store(":memory:"), prompt=None,
-                       scorer=get_scorer(None), params=GenParams(),
-                       seed=5)
+    ctx = SolveContext(ModelCaller(create_backend("baseline:random"), Store(":memory:")),
+                       prompt=None, rule=get_scorer(None), params=GenParams(), seed=5)
     opts = {"A": "a", "B": "b", "C": "c", "D": "d"}
     draws = [probe.pick(Sample(str(i), "Q?", "B", "mcq", options=opts), ctx) for i in range(400)]
     counts = {c: sum(d[1] == c for d in draws if d) for c in "ABCD"}

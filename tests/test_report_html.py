@@ -80,9 +80,9 @@ def test_leaderboard_numbers_and_sections(tmp_path: Path) -> None:
                                                                    for i in range(10)])]
     rows = leaderboard(normalise_runs(runs))
     top = rows[0]
-    assert (top["model"], top["acc"].k, top["acc"].n) == ("m1", 6, 10)
-    assert (top["acc"].invalid, top["acc"].errors) == (1, 2)
-    assert (top["acc"].lo, top["acc"].hi) == wilson(6, 10)
+    assert (top["model"], top["est"].k, top["est"].n) == ("m1", 6, 10)
+    assert (top["est"].invalid, top["est"].errors) == (1, 2)
+    assert (top["est"].lo, top["est"].hi) == wilson(6, 10)
     text = write_html_report(runs, tmp_path / "x.html").read_text()
     for anchor in ("leaderboard", "charts", "comparisons", "failed", "runs"):
         assert f'<section id="{anchor}">' in text
@@ -103,7 +103,7 @@ def test_all_sections_on_synthetic_data_and_size(tmp_path: Path) -> None:
                    "phantom", "failed", "runs"):
         assert f'<section id="{anchor}">' in text, anchor
     assert "phantom_synth: accuracy vs lesion size" in text
-    assert "mcq_synth by organ" in text and "vqa_synth by modality" in text
+    assert "mcq_synth: accuracy by organ" in text and "vqa_synth: accuracy by modality" in text
     assert "flip = " in text  # generic item metrics in the trust profile
     assert "cluster-bootstrap" in text  # vqa_synth items carry clusters
     assert text.count("<svg") >= 3 + 2 + 1  # bars per benchmark, reliability per run, phantom

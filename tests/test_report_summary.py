@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from medgauge.metrics import ACCURACY, grouped
 from medgauge.report import summary as S
 from medgauge.report.data import normalise_runs
 from medgauge.stats import holm, mcnemar_exact
@@ -70,7 +71,7 @@ def test_group_fields_generic_and_skip_ids_and_images() -> None:
     runs = normalise_runs([run("r", "m", "b", items)])
     fields = S.group_fields(runs[0]["items"])
     assert fields == ["cats", "organ"]
-    bd = S.breakdown(runs[0]["items"], "cats")
+    bd = grouped(ACCURACY, runs[0]["items"], "cats")
     assert bd["x"].n == 12 and bd["y"].n == 6  # list values count the item in each group
     only = S.breakdowns(runs, group_by=["organ", "missing"])
     assert [b.field for b in only] == ["organ"]

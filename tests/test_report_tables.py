@@ -45,7 +45,8 @@ def test_csv_round_trip_and_formula_guard() -> None:
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 2
     top = rows[0]
-    assert top["model"] == "gpt_4|x" and float(top["accuracy"]) == pytest.approx(0.7)
+    assert top["model"] == "gpt_4|x" and top["metric"] == "accuracy"
+    assert float(top["value"]) == pytest.approx(0.7)
     assert (top["n"], top["correct"], top["errors"], top["ci_method"]) == ("10", "7", "1",
                                                                             "wilson")
     assert rows[1]["model"] == "'=cmd()"

@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 
 from conftest import count_rows, wait_for_rows
+from medgauge.store import Store
 
-COLUMNS = "sample_id, variant, request_hash, response, extracted, correct, error, question, answer"
+COLUMNS = ("sample_id", "variant", "request_hash", "response", "extracted", "correct", "error",
+           "question", "answer")
 
 
 def _cli(store: Path, data: Path, url: str) -> list[str]:
@@ -23,8 +25,11 @@ def _cli(store: Path, data: Path, url: str) -> list[str]:
 
 
 def _items(store: Path) -> list[tuple]:
-    with sqlite3.connect(store) as db:
-        return db.execute(f"SELECT {COLUMNS} FROM items ORDER BY sample_id, variant").fetchall()
+    s = Store(store)
+    rows = sorted(tuple(getattr(it, c) for c in COLUMNS)
+                  for run in s.runs() for it in s.items(run["run_id"]))
+    s.close()
+    return rows
 
 
 def test_sigkill_midway_then_resume_equals_uninterrupted_run(shared_data, instant_server,
@@ -78,9 +83,9 @@ def test_rerun_after_editing_the_data_rescores_changed_and_drops_removed_samples
     assert medgauge(*args).returncode == 0
     write([("a", "no"), ("b", "no")])  # golds corrected, one item removed
     assert medgauge(*args).returncode == 0
-    with sqlite3.connect(store) as db:
-        rows = db.execute("SELECT sample_id, answer, correct FROM items ORDER BY sample_id"
-                          ).fetchall()
-        # the constant "yes" answers came from the cache: no model call was needed to rescore
-        assert db.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == 3
-    assert rows == [("a", "no", 0), ("b", "no", 0)]
+    s = Store(store)
+    [run] = s.runs()
+    rows = sorted((it.sample_id, it.answer, it.correct) for it in s.items(run["run_id"]))
+    # the constant "yes" answers came from the cache: no model call was needed to rescore
+    assert s.response_count() == 3
+    assert rows == [("a", "no", False), ("b", "no", False)]

@@ -8,7 +8,7 @@ import json
 
 from medgauge.backends import create_backend
 from medgauge.benchmarks import create_benchmark
-from medgauge.metrics import accuracy, grouped
+from medgauge.metrics import ACCURACY, accuracy, grouped
 from medgauge.runner.engine import Task, run_tasks
 from medgauge.runner.solver import solvers
 from medgauge.store import Store
@@ -36,7 +36,7 @@ def test_vqa_rad_scores_equal_a_hand_computation(shared_data, instant_server, tm
     assert acc.k == gold_no and acc.n == 451 and acc.errors == 0
     assert acc.lo < acc.value < acc.hi
     assert sum(1 for i in items if i["extracted"] == "no") == closed_yes_no
-    by_group = grouped(items, "answer_type_group")
+    by_group = grouped(ACCURACY, items, "answer_type_group")
     assert by_group["closed"].n == 272 and by_group["open"].n == 179
     assert by_group["closed"].k == gold_no and by_group["open"].k == 0
     # Requests carried the real images (base64 JPEG bodies of tens of kB).

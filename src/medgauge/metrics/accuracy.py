@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from medgauge.metrics.base import Estimate, Metric, cluster_labels, register
+from medgauge.metrics.base import Estimate, Metric, as_items, cluster_labels, register
 from medgauge.stats import bootstrap_proportion, proportion_of
 from medgauge.types import Item
 
@@ -18,11 +18,11 @@ class Accuracy(Metric):
     description = "correct / answered items (invalid and incomplete count as wrong)"
 
     def values(self, items: Sequence[Item]) -> list[float | None]:
-        return [None if it.correct is None else float(it.correct) for it in items]
+        return [None if it.correct is None else float(it.correct) for it in as_items(items)]
 
     def estimate(self, items: Sequence[Item], *, clustered: bool = True,
                  seed: int = 0) -> Estimate:
-        rows = list(items)
+        rows = as_items(items)
         correct = [it.correct for it in rows]
         wrong_unparsed = [it.invalid for it in rows]
         labels = cluster_labels(rows) if clustered else None

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Literal
 
@@ -126,10 +126,11 @@ class MeanMetric(Metric):
         return float(raw)
 
     def values(self, items: Sequence[Item]) -> list[float | None]:
-        return [self._value(it) for it in items]
+        return [self._value(it) for it in as_items(items)]
 
     def estimate(self, items: Sequence[Item], *, clustered: bool = True,
                  seed: int = 0) -> Estimate:
+        items = as_items(items)
         vals = self.values(items)
         keep = [i for i, v in enumerate(vals) if v is not None]
         arr = np.array([vals[i] for i in keep], dtype=float)
@@ -156,6 +157,7 @@ class CorpusMetric(Metric):
 
     def estimate(self, items: Sequence[Item], *, clustered: bool = True,
                  seed: int = 0) -> Estimate:
+        items = as_items(items)
         answered = [it for it in items if it.answered]
         if not answered:
             return Estimate(self.name, math.nan, math.nan, math.nan, 0, method="bootstrap",
@@ -169,6 +171,20 @@ class CorpusMetric(Metric):
         return Estimate(self.name, float(value), lo, hi, len(answered), method="bootstrap",
                         higher_is_better=self.higher_is_better, scale=self.scale,
                         **self.counts(items))
+
+
+def as_items(items: Iterable[Any]) -> list[Item]:
+    """Typed items; plain dicts (hand-built rows, JSON dumps) are normalised the way the report
+    normalises them, so ``correct``/``invalid`` keep their one definition."""
+    out = []
+    for i, it in enumerate(items):
+        if isinstance(it, Item):
+            out.append(it)
+        else:
+            from medgauge.report.data import normalise_item
+
+            out.append(normalise_item({"sample_id": f"item{i}", **dict(it)}, f"item {i}"))
+    return out
 
 
 def cluster_labels(items: Sequence[Item]) -> list[Any] | None:
@@ -218,7 +234,7 @@ def grouped(metric: Metric, items: Sequence[Item], field: str, *, seed: int = 0
     is a list count once under each of its values; items without the field go to ``(none)``.
     Intervals are the metric's own (clustered where items share images)."""
     groups: dict[str, list[Item]] = defaultdict(list)
-    for item in items:
+    for item in as_items(items):
         values = group_values(item.metadata.get(field))
         for v in values or [NONE_GROUP]:
             groups[v].append(item)

@@ -266,11 +266,9 @@ def is_invalid(item: Item) -> bool:
 def as_item(item: Item) -> StoredItem:
     """Probe summaries take store records; plain dicts (hand-built rows in tests) are
     normalised the way the report normalises them, so the definitions live in one place."""
-    if isinstance(item, StoredItem):
-        return item
-    from medgauge.report.data import normalise_item
+    from medgauge.metrics.base import as_items
 
-    return normalise_item(dict(item), "probe item")
+    return item if isinstance(item, StoredItem) else as_items([item])[0]
 
 
 def rate(k: int, n: int) -> Proportion:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from medgauge.report.data import ItemData, RunData
+from medgauge.report.data import RunData
 
 _ORGANS = ("chest", "head", "abdomen")
 _MODALITIES = ("CT", "MRI", "X-Ray")
@@ -19,7 +19,7 @@ _LETTERS = "ABCD"
 def _item(
     rng: random.Random, bench: str, i: int, skill: float, variant: str = "clean",
     with_conf: bool = False,
-) -> ItemData:
+) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "organ": _ORGANS[i % 3],
         "modality": _MODALITIES[(i // 3) % 3],
@@ -47,7 +47,7 @@ def _item(
         f"Looking at the {meta['modality']} of the {meta['organ']}, the findings suggest option "
         f"{extracted or '?'}. " + "Reasoning about the differential diagnosis. " * 3
     )
-    return ItemData(
+    return dict(
         sample_id=f"{bench}-{i:05d}", variant=variant, correct=correct, extracted=extracted,
         response="" if error else response, error=error,
         question=f"Synthetic question {i} about the {meta['organ']}: which finding is present? "

@@ -18,6 +18,7 @@ from medgauge.report.data import RunData, normalise_runs
 from medgauge.report.summary import leaderboard
 from medgauge.metrics import Estimate
 from medgauge.report.terminal import fmt as fmt_value
+from medgauge.report.terminal import metric_label
 from medgauge.types import MedgaugeError
 
 Format = Literal["md", "latex", "csv"]
@@ -90,11 +91,16 @@ def render_leaderboard(
                         "" if p.k is None else p.k, p.invalid, p.incomplete, p.errors])
         return buf.getvalue()
     if layout == "long":
-        body = [[r["benchmark"], r["model"], r["metric"], _acc(r["est"]), _ci(r["est"]),
-                 str(r["est"].n), str(r["est"].invalid), str(r["est"].errors)] for r in rows]
+        labels = {metric_label(r["est"]) for r in rows}
+        one = len(labels) <= 1  # one metric throughout: it heads the value column
+        head = ([*LONG_HEAD[:2], next(iter(labels), "value"), *LONG_HEAD[4:]] if one
+                else list(LONG_HEAD))
+        body = [[r["benchmark"], r["model"], *([] if one else [metric_label(r["est"])]),
+                 _acc(r["est"]), _ci(r["est"]), str(r["est"].n), str(r["est"].invalid),
+                 str(r["est"].errors)] for r in rows]
         if fmt == "md":
-            return _md(LONG_HEAD, body)
-        return _latex(LONG_HEAD, body, "lllrcrrr")
+            return _md(head, body)
+        return _latex(head, body, "llrcrrr" if one else "lllrcrrr")
     rows = [r for r in rows if r.get("headline", True)]  # wide: the headline metric per cell
     benches = sorted({r["benchmark"] for r in rows})
     models = sorted({r["model"] for r in rows})

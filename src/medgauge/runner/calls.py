@@ -4,11 +4,13 @@ The model under test (solvers) and a grader (scorers) are both asked through a
 :class:`ModelCaller`: the request is canonicalised and hashed (``request_key.py``), a stored
 successful response is returned without a call, otherwise the backend is asked and its answer
 (errors included) is committed at once.  So every call is cached, retried by the next rerun when
-it failed, and counted the same way, whatever role the model plays.
+it failed, and counted the same way, whatever role the model plays.  Identical requests in
+flight at the same time (concurrent tasks of one backend) are sent once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from medgauge.runner.request_key import request_hash, request_record
@@ -37,9 +39,26 @@ class ModelCaller:
         cached = self.store.get_response(key)
         if cached is not None:
             return key, cached
-        self.sent += 1
-        response = await self.backend.generate(request)
-        if response.error is not None:
-            self.failed += 1
-        self.store.put_response(key, self.identity, record, response)
+        inflight = self.store.inflight
+        pending = inflight.get(key)
+        if pending is not None:  # the same request is being sent by a concurrent task
+            return key, await asyncio.shield(pending)
+        future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        inflight[key] = future
+        try:
+            self.sent += 1
+            response = await self.backend.generate(request)
+            if response.error is not None:
+                self.failed += 1
+            self.store.put_response(key, self.identity, record, response)
+            future.set_result(response)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody waits
+            raise
+        finally:
+            inflight.pop(key, None)
         return key, response

@@ -150,6 +150,8 @@ class Store:
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        #: request hash -> future of a request being sent now (runner/calls.py)
+        self.inflight: dict[str, Any] = {}
         if readonly and not self.path.is_file():
             raise MedgaugeError(f"store not found: {self.path}")
         if self.path.parent and not self.path.parent.exists():
