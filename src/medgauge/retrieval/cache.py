@@ -4,8 +4,9 @@ Location: ``$MEDGAUGE_CACHE/retrieval/<corpus content hash>/<retriever>-<params 
 that variable, ``~/.cache/medgauge/retrieval/...``.  An index is built in a temporary sibling
 folder, its ``manifest.json`` written last, and the folder renamed into place: a crash leaves a
 stray temporary folder (removed by a later build once an hour old), never a half index under
-the final name, and two processes building at once both end with a complete index.  A folder is reused only when its
-manifest matches the corpus hash, the retriever, its parameters and :data:`INDEX_VERSION`.
+the final name, and two processes building at once both end with a complete index.  A folder
+is reused only when its manifest matches the corpus hash, the retriever, its parameters and
+:data:`INDEX_VERSION`.
 """
 
 from __future__ import annotations
