@@ -20,7 +20,8 @@ from medgauge.types import MedgaugeError
 ROWS = [
     {"id": "p1", "text": "Metformin is first-line therapy for type 2 diabetes.",
      "title": "Diabetes", "source": "guideline"},
-    {"id": "p2", "text": "Lung nodules under 6 mm need no routine follow-up.", "source": "fleischner"},
+    {"id": "p2", "text": "Lung nodules under 6 mm need no routine follow-up.",
+     "source": "fleischner"},
     {"id": "p3", "text": "Stage IA lung cancer: tumour 3 cm or less, no nodes.", "title": "TNM"},
 ]
 
@@ -112,7 +113,8 @@ def test_folder_reads_every_file_in_order(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("content", "expected"), [
     ('{"id": "a", "text": "ok"}\n{"id": "b", "text": "ok"\n', r"c\.jsonl:2: malformed JSON line"),
     ('{"id": "a", "text": "ok"}\n\n{"id": "b", "txt": "x"}\n', r"c\.jsonl:3: missing field 'text'"),
-    ('{"id": "a", "text": "ok"}\n{"id": "b", "text": "  "}\n', r"c\.jsonl:2: field 'text' is empty"),
+    ('{"id": "a", "text": "ok"}\n{"id": "b", "text": "  "}\n',
+     r"c\.jsonl:2: field 'text' is empty"),
     ('{"id": "a", "text": "ok"}\n{"id": "a", "text": "again"}\n',
      r"c\.jsonl:2: passage id 'a' already used at .*c\.jsonl:1"),
     ('{"id": "a", "body": "ok"}\n', r"c\.jsonl:1: cannot tell the corpus layout"),
