@@ -88,14 +88,22 @@ class BM25Retriever(Retriever):
         k = self.check_k(k)
         if not queries:
             return []
-        tokens = self._tokenize(queries, return_ids=False)
-        docs, scores = self._model.retrieve(tokens, k=k, show_progress=False, n_threads=0)
+        import numpy as np
+
+        model = self._model
         out: list[list[Hit]] = []
-        for row_docs, row_scores in zip(docs, scores, strict=True):
+        for tokens in self._tokenize(queries, return_ids=False):
+            # bm25s scores; the top k are picked here: bm25s's batch ``retrieve`` costs about
+            # twice the scoring itself per single query, and a pipeline asks one at a time
+            scores = model.get_scores_from_ids(model.get_tokens_ids(tokens))
+            top = np.argpartition(-scores, k - 1)[:k] if k < scores.size else \
+                np.arange(scores.size)
+            order = top[np.lexsort((top, -scores[top]))]  # best first; ties by index order
             hits = []
-            for d, s in zip(row_docs, row_scores, strict=True):
-                if s <= 0:
-                    break  # sorted best first: the rest match no query term either
-                hits.append(Hit(self.ids[int(d)], float(s), len(hits) + 1))
+            for d in order:
+                score = float(scores[d])
+                if score <= 0:
+                    break  # no query term in this passage, nor in the ones after it
+                hits.append(Hit(self.ids[int(d)], score, len(hits) + 1))
             out.append(hits)
         return out
