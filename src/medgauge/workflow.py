@@ -260,9 +260,12 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
 
 
 def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
-                 include_images: bool, by: list[str]) -> Path:
+                 include_images: bool, by: list[str], force: bool = False) -> Path:
+    from medgauge.report.output import check_report_path
+
     if fmt not in ("html", "md", "latex", "csv"):
         raise MedgaugeError(f"unknown report format {fmt!r} (known: html, md, latex, csv)")
+    check_report_path(out, fmt, force)
     if not store_path.is_file():
         raise MedgaugeError(f"store not found: {store_path}")
     if not out.parent.exists():

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from medgauge.report.data import RunData, normalise_runs
 from medgauge.report.summary import leaderboard
 from medgauge.stats import Proportion
+from medgauge.store.export import spreadsheet_safe
 from medgauge.types import MedgaugeError
 
 Format = Literal["md", "latex", "csv"]
@@ -46,11 +47,6 @@ _LATEX_RE = re.compile("|".join(re.escape(k) for k in _LATEX_SPECIAL))
 def latex_escape(text: str) -> str:
     text = text.replace("\n", " ")
     return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group()], text).replace("–", "--")
-
-
-def _csv_text(text: str) -> str:
-    # keep spreadsheet apps from evaluating a name as a formula
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _md(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -83,7 +79,7 @@ def render_leaderboard(
                     "n", "correct", "invalid", "errors"])
         for r in rows:
             p: Proportion = r["acc"]
-            w.writerow([_csv_text(r["benchmark"]), _csv_text(r["model"]), _csv_text(r["run_id"]),
+            w.writerow([spreadsheet_safe(r["benchmark"]), spreadsheet_safe(r["model"]), spreadsheet_safe(r["run_id"]),
                         "" if p.n == 0 else f"{p.value:.6f}", f"{p.lo:.6f}", f"{p.hi:.6f}",
                         p.method, p.n, p.k, p.invalid, p.errors])
         return buf.getvalue()

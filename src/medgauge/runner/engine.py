@@ -21,6 +21,8 @@ from typing import Any
 import medgauge
 from medgauge.backends.base import Backend
 from medgauge.benchmarks.base import Benchmark
+from medgauge.benchmarks.checks import check_sample
+from medgauge.runner.breaker import FailureStreak
 from medgauge.runner.progress import Progress
 from medgauge.runner.request_key import sample_fingerprint
 from medgauge.runner.solver import SolveContext, Solver
@@ -91,7 +93,11 @@ def _count(task: Task) -> set[str]:
         if sample.id in ids:
             raise MedgaugeError(f"benchmark {task.benchmark.name}: duplicate sample id "
                                 f"{sample.id!r}")
+        check_sample(sample, task.benchmark.name)
         ids.add(sample.id)
+    if not ids:
+        raise MedgaugeError(f"benchmark {task.benchmark.name}: no samples to evaluate (empty "
+                            "file, or every row filtered out)")
     return ids
 
 
@@ -112,6 +118,7 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None) -
     progress.start_task(f"{task.benchmark.name} | {task.backend.display_name()} | "
                         f"{task.solver.name}", total)
     stream = enumerate(task.samples())
+    streak = FailureStreak(task.backend.stop_after_failures)
 
     async def worker() -> None:
         for seq, sample in stream:
@@ -122,6 +129,7 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None) -
                 continue
             items = await task.solver.solve(sample, ctx)
             store.put_items(run_id, sample, items, seq, fingerprint)
+            streak.record(items)  # raises TaskStopped when every request keeps failing
             errors = sum(it.error is not None for it in items)
             invalid = sum(it.invalid for it in items)
             outcome.done += 1
