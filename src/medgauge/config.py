@@ -76,7 +76,11 @@ class RunConfig(_Strict):
 def load_config(path: Path) -> RunConfig:
     if not path.is_file():
         raise MedgaugeError(f"config file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MedgaugeError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                            ) from None
     try:
         if path.suffix.lower() == ".toml":
             if sys.version_info >= (3, 11):

@@ -152,6 +152,10 @@ def show_results(store_path: Path, run_ids: list[str], by: list[str], export: Pa
         return
     if clean and not by:
         print_leaderboard(store, clean, console)
+    from medgauge.metrics.fields import check_breakdown_fields
+
+    for r in runs if by else []:
+        check_breakdown_fields(store.items(r["run_id"]), by, f"run {r['run_id']}")
     for field in by:
         for r in runs:
             groups = grouped(store.items(r["run_id"]), field)
@@ -205,6 +209,9 @@ def score_predictions(benchmark: str, predictions: Path, backend_options: dict[s
         outcomes = _run_interruptibly(run_tasks(tasks, store, Progress.quiet()))
         run_ids = [o.run_id for o in outcomes]
         print_leaderboard(store, run_ids, console)
+        from medgauge.metrics.fields import check_breakdown_fields
+
+        check_breakdown_fields(store.items(run_ids[0]), by, name)
         for field in by:
             groups = grouped(store.items(run_ids[0]), field)
             print_tables(breakdown_table(field, groups, f"{name} by {field}"), console=console)
@@ -214,9 +221,15 @@ def score_predictions(benchmark: str, predictions: Path, backend_options: dict[s
             n = export_extraction(store, run_ids, out)
             console.print(f"wrote the extraction of {n} items to {out}")
         missing = sum(o.errors for o in outcomes)
+        unmatched = tasks[0].backend.unmatched(
+            {it["sample_id"] for it in store.items(run_ids[0])})
         store.close()
     if missing:
         console.print(f"[yellow]{missing} sample(s) had no prediction[/] (reported as errors).")
+    if unmatched:
+        shown = ", ".join(repr(u) for u in unmatched[:3]) + (", ..." if len(unmatched) > 3 else "")
+        console.print(f"[yellow]{len(unmatched)} prediction(s) name no sample of the benchmark[/] "
+                      f"and were not scored ({shown}).", highlight=False, soft_wrap=True)
     return 0
 
 

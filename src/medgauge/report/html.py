@@ -346,9 +346,11 @@ def _image_paths(item: ItemData) -> list[str]:
 def _thumbnail(path: str) -> str:
     from PIL import Image
 
+    from medgauge.images import to_rgb
+
     try:
         with Image.open(path) as im:
-            im = im.convert("RGB")
+            im = to_rgb(im)
             im.thumbnail((THUMB_PX, THUMB_PX))
             buf = io.BytesIO()
             im.save(buf, format="JPEG", quality=70)

@@ -79,7 +79,8 @@ def render_leaderboard(
                     "n", "correct", "invalid", "errors"])
         for r in rows:
             p: Proportion = r["acc"]
-            w.writerow([spreadsheet_safe(r["benchmark"]), spreadsheet_safe(r["model"]), spreadsheet_safe(r["run_id"]),
+            w.writerow([spreadsheet_safe(r["benchmark"]), spreadsheet_safe(r["model"]),
+                        spreadsheet_safe(r["run_id"]),
                         "" if p.n == 0 else f"{p.value:.6f}", f"{p.lo:.6f}", f"{p.hi:.6f}",
                         p.method, p.n, p.k, p.invalid, p.errors])
         return buf.getvalue()
