@@ -5,14 +5,13 @@ is closed; a retry avoids the endpoint that just failed when another one is avai
 ``threshold`` consecutive failures (connection errors, timeouts, 5xx, 429) an endpoint's circuit
 opens for a cooldown that doubles on each new trip (``cooldown`` .. ``max_cooldown`` seconds);
 when the cooldown ends the circuit is half-open: one probe request may go there, and its outcome
-closes the circuit or opens it again.  When every circuit is open, requests wait for the first
-cooldown to end instead of hammering dead servers.  This is the classic circuit-breaker pattern
+closes the circuit or opens it again.  When every circuit is open there is nowhere better to
+go: requests go to the endpoint whose cooldown ends first, paced by the caller's retry backoff.  This is the classic circuit-breaker pattern
 (M. Nygard, "Release It!", 2007); a few lines, so no library.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 
@@ -34,23 +33,25 @@ class EndpointPool:
             return True  # closed
         return now >= self.open_until[url] and url not in self.probing  # half-open: one probe
 
-    async def acquire(self, avoid: str | None = None) -> str:
+    def acquire(self, avoid: str | None = None) -> str:
         """An endpoint to send to (counted in flight until ``release``)."""
-        while True:
-            now = time.monotonic()
-            usable = [u for u in self.urls if self._usable(u, now)]
-            if usable:
-                if avoid is not None and len(usable) > 1:
-                    usable = [u for u in usable if u != avoid] or usable
-                url = usable[0] if len(usable) == 1 else min(usable,
-                                                             key=self.in_flight.__getitem__)
-                if self.failures[url] >= self.threshold:
-                    self.probing.add(url)
-                self.in_flight[url] += 1
-                return url
-            waiting = [self.open_until[u] for u in self.urls if u not in self.probing]
-            delay = min(waiting) - now if waiting else 0.05
-            await asyncio.sleep(min(max(delay, 0.01), 1.0))
+        now = time.monotonic()
+        usable = [u for u in self.urls if self._usable(u, now)]
+        if usable:
+            if avoid is not None and len(usable) > 1:
+                usable = [u for u in usable if u != avoid] or usable
+            url = usable[0] if len(usable) == 1 else min(usable,
+                                                         key=self.in_flight.__getitem__)
+            if self.failures[url] >= self.threshold:
+                self.probing.add(url)
+            self.in_flight[url] += 1
+            return url
+        # Every circuit is open: there is nowhere better to go, so the request goes to the
+        # endpoint whose cooldown ends first (the caller's retry backoff paces it) rather
+        # than waiting; a breaker steers traffic, it does not slow a lone server down.
+        url = min(self.urls, key=self.open_until.__getitem__)
+        self.in_flight[url] += 1
+        return url
 
     def release(self, url: str, ok: bool) -> None:
         """``ok``: the server answered (any answer that is not a 5xx/429 or a dropped

@@ -237,13 +237,17 @@ class OpenAIBackend(Backend):
             raise MedgaugeError("backend openai cannot score continuations (needs an hf: model)")
         if self._session is None:
             raise MedgaugeError("backend openai used before start()")
-        payload = self.payload(request)
+        try:
+            payload = self.payload(request)
+        except MedgaugeError as exc:  # a corrupt image: say which sample holds it
+            sample = request.meta.get("sample_id")
+            raise MedgaugeError(f"sample {sample!r}: {exc}" if sample else str(exc)) from None
         t0 = time.perf_counter()
         last = "no attempt made"
         failed: str | None = None
         previous_500: bytes | None = None
         for attempt in range(self.max_retries + 1):
-            url = await self._pool.acquire(avoid=failed)
+            url = self._pool.acquire(avoid=failed)
             try:
                 response = await self._post(url, payload)
                 response.latency_s = time.perf_counter() - t0
