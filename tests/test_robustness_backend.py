@@ -180,7 +180,8 @@ def test_every_request_failing_stops_the_task_early(tmp_path):
                        "--concurrency", "4", "--store", str(store), "-q")
         lines = [x for x in res.stderr.splitlines() if x.strip()]
         assert res.returncode == 2 and len(lines) == 1, res.stderr
-        assert "the last 10 samples all failed" in lines[0] and "medgauge run -b custom=" in lines[0]
+        assert "the last 10 samples all failed" in lines[0]
+        assert "medgauge run -b custom=" in lines[0]  # the resume command
         assert len(server.chat_times) < 100  # not 2,000 items x 2 attempts
     finally:
         server.close()

@@ -6,8 +6,9 @@ is closed; a retry avoids the endpoint that just failed when another one is avai
 opens for a cooldown that doubles on each new trip (``cooldown`` .. ``max_cooldown`` seconds);
 when the cooldown ends the circuit is half-open: one probe request may go there, and its outcome
 closes the circuit or opens it again.  When every circuit is open there is nowhere better to
-go: requests go to the endpoint whose cooldown ends first, paced by the caller's retry backoff.  This is the classic circuit-breaker pattern
-(M. Nygard, "Release It!", 2007); a few lines, so no library.
+go: requests go to the endpoint whose cooldown ends first, paced by the caller's retry backoff.
+This is the classic circuit-breaker pattern (M. Nygard, "Release It!", 2007); a few lines,
+so no library.
 """
 
 from __future__ import annotations
