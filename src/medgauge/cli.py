@@ -64,7 +64,7 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
     for spec in model:
         kind = spec.partition(":")[0]
         own = {k: v for k, v in model_options.items()
-               if kind == "openai" or k not in ("base_url", "api_key_env")}
+               if kind == "openai" or k not in ("base_url", "api_key_env", "cache_scope")}
         models.append({"spec": spec, "options": own})
     probes = [p.strip() for group in probe for p in group.split(",") if p.strip()]
     probe_options: dict[str, dict[str, Any]] = {}
