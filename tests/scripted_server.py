@@ -22,9 +22,15 @@ def completion(text: str) -> bytes:
 
 
 class ScriptedServer:
-    def __init__(self, script: Script) -> None:
+    """``script(index)``, or ``script(index, body)`` with ``with_body=True``; every chat request
+    is recorded in ``requests`` as (path, headers, body)."""
+
+    def __init__(self, script: Script | Callable[[int, bytes], tuple[int, dict[str, str], bytes]],
+                 with_body: bool = False) -> None:
         self.script = script
+        self.with_body = with_body
         self.chat_times: list[float] = []
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.lock = threading.Lock()
         outer = self
 
@@ -44,11 +50,13 @@ class ScriptedServer:
                 self._send(200, {}, b'{"object":"list","data":[]}')
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with outer.lock:
                     index = len(outer.chat_times)
                     outer.chat_times.append(time.monotonic())
-                self._send(*outer.script(index))
+                    outer.requests.append((self.path, dict(self.headers), body))
+                reply = outer.script(index, body) if outer.with_body else outer.script(index)
+                self._send(*reply)
 
         class QuietServer(ThreadingHTTPServer):
             def handle_error(self, request: object, client_address: object) -> None:

@@ -20,7 +20,18 @@ from medgauge.phantom import generate_phantom
 def medgauge(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "medgauge.cli", *args], capture_output=True,
                           text=True, cwd=cwd, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": "/tmp"})
+                          env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": "/tmp",
+                               **_pythonpath()})
+
+
+def _pythonpath() -> dict[str, str]:
+    """The checkout's sources first, as in the test process (PYTHONPATH made absolute, since the
+    command may run in another folder)."""
+    import os
+
+    paths = [str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+             if p]
+    return {"PYTHONPATH": os.pathsep.join(paths)} if paths else {}
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:

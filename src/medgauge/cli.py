@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,9 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
-# Exit codes: 0 done, 1 done but some requests failed after retries, 2 error, 130 interrupted.
-EXIT_ERRORS, EXIT_FATAL, EXIT_INTERRUPTED = 1, 2, 130
+# Exit codes: 0 done, 1 done but some requests failed after retries, 2 error, 70 internal error,
+# 130 interrupted.
+EXIT_ERRORS, EXIT_FATAL, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 70, 130
 
 
 def _kv(pairs: list[str] | None, what: str) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
     for spec in model:
         kind = spec.partition(":")[0]
         own = {k: v for k, v in model_options.items()
-               if kind == "openai" or k not in ("base_url", "api_key_env")}
+               if kind == "openai" or k not in ("base_url", "api_key_env", "cache_scope")}
         models.append({"spec": spec, "options": own})
     probes = [p.strip() for group in probe for p in group.split(",") if p.strip()]
     probe_options: dict[str, dict[str, Any]] = {}
@@ -90,7 +90,7 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
 def run(
     benchmark: list[str] = typer.Option([], "--benchmark", "-b", help="NAME or NAME=DATA_PATH; repeat for several."),
     model: list[str] = typer.Option([], "--model", "-m", help="KIND:MODEL, e.g. baseline:random, openai:gpt-4o, hf:/ckpt; repeat."),
-    config: Path | None = typer.Option(None, "--config", "-c", help="YAML or TOML run config (flags are ignored when given)."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="YAML or TOML run config (other flags are refused with it)."),
     probe: list[str] = typer.Option([], "--probe", "-p", help="Reliability probes, comma separated."),
     probe_opt: list[str] = typer.Option([], "--probe-opt", help="Probe option PROBE.KEY=VALUE (e.g. blind.text_run=ab12cd34)."),
     store: str = typer.Option("medgauge.db", help="SQLite store file."),
@@ -113,12 +113,15 @@ def run(
     grader: str | None = typer.Option(None, help="Grader model KIND:MODEL for --scoring grader (model-graded answers)."),
     grader_opt: list[str] = typer.Option([], "--grader-opt", help="Grader backend option KEY=VALUE (e.g. base_url=...)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    cache_scope: str | None = typer.Option(None, "--cache-scope", help="model (default: stored answers are shared by every server of the same model name) or server (keyed by base URL too)."),
 ) -> None:
     """Run benchmarks x models (and probes) into the store; resumes what is already stored."""
     from medgauge.config import load_config, parse_config
+    from medgauge.redact import redact_command
     from medgauge.workflow import build_tasks, execute
 
     if config is not None:
+        _refuse_flags_with_config(sys.argv[2:])
         cfg = load_config(config)
     else:
         if not benchmark or not model:
@@ -126,13 +129,30 @@ def run(
         generation = {"temperature": temperature, "max_tokens": max_tokens, "seed": gen_seed,
                       "logprobs": logprobs, "top_logprobs": top_logprobs}
         cfg = parse_config(_config_from_flags(
-            benchmark, model, probe, store, limit, prompt, scoring, opt, model_opt, base_url,
+            benchmark, model, probe, store, limit, prompt, scoring, opt,
+            [*model_opt, *([f"cache_scope={cache_scope}"] if cache_scope else [])], base_url,
             api_key_env, concurrency, generation, seed, probe_opt, pipeline, metric, grader,
             grader_opt), "command line")
     tasks = build_tasks(cfg)
-    resume = "medgauge " + shlex.join(sys.argv[1:])
-    code = execute(cfg, tasks, console=console, quiet=quiet, resume_command=resume)
+    resume = "medgauge " + redact_command(sys.argv[1:])
+    from medgauge.runner.breaker import TaskStopped
+
+    try:
+        code = execute(cfg, tasks, console=console, quiet=quiet, resume_command=resume)
+    except TaskStopped as exc:
+        raise TaskStopped(f"{exc}: {resume}") from None
     raise typer.Exit(code)
+
+
+def _refuse_flags_with_config(args: list[str]) -> None:
+    """With ``-c FILE`` every setting comes from the file: other flags would be ignored, so they
+    are refused instead (``-q`` aside, which only changes the display)."""
+    allowed = ("-c", "--config", "-q", "--quiet")
+    given = [a.split("=")[0] for a in args
+             if a.startswith("-") and a.split("=")[0] not in allowed]
+    if given:
+        raise MedgaugeError(f"{', '.join(dict.fromkeys(given))} cannot be combined with "
+                            "--config: put the setting in the config file")
 
 
 @app.command("list")
@@ -217,11 +237,12 @@ def report(
     fmt: str = typer.Option("html", "--format", help="html | md | latex | csv (the last three: the leaderboard only)."),
     include_images: bool = typer.Option(False, help="Embed thumbnails of the failed items' images (patient data: off by default)."),
     by: list[str] = typer.Option([], "--by", help="Metadata fields for the breakdown heatmaps (default: chosen automatically)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite -o even when it is not a previous report."),
 ) -> None:
     """Write a self-contained HTML report (or a leaderboard table for papers and spreadsheets)."""
     from medgauge.workflow import write_report
 
-    path = write_report(Path(store), run_ids or [], out, fmt, include_images, by)
+    path = write_report(Path(store), run_ids or [], out, fmt, include_images, by, force)
     console.print(f"wrote {path}")
 
 
@@ -268,14 +289,34 @@ def phantom(
     console.print(f"wrote {path}")
 
 
+def print_error(message: str) -> None:
+    """One line on stderr, printed verbatim (no console markup: ``[info]`` stays) and with any
+    credentials in URLs redacted."""
+    from rich.text import Text
+
+    from medgauge.redact import redact_text
+
+    line = " ".join(redact_text(str(message)).split())
+    err_console.print(Text.assemble(("error: ", "bold red"), line), soft_wrap=True)
+
+
 def main() -> None:
+    """Exit codes: 0 done, 1 done but some requests failed (rerun), 2 bad input or a fatal
+    server answer (also disk full), 70 an internal error (a bug: please report it), 130/143
+    interrupted.  No traceback reaches the user."""
+    from medgauge.failures import describe_unexpected
+
     try:
         app()  # standalone: usage errors and typer.Exit codes are handled by typer
     except MedgaugeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(str(exc))
         sys.exit(EXIT_FATAL)
     except KeyboardInterrupt:
         sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:
+        message, code = describe_unexpected(exc)
+        print_error(message)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

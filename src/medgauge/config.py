@@ -18,7 +18,7 @@ models:
   - spec: baseline:random
 probes: [blind, permute]
 pipeline: few_shot(k=2) -> chain_of_thought -> generate(n=3) -> vote   # or a YAML list
-grader: {spec: openai:judge-model, options: {base_url: http://judge:8000/v1}}  # for --scoring grader
+grader: {spec: openai:judge, options: {base_url: http://judge:8000/v1}}  # --scoring grader
 ```
 """
 
@@ -82,7 +82,11 @@ class RunConfig(_Strict):
 def load_config(path: Path) -> RunConfig:
     if not path.is_file():
         raise MedgaugeError(f"config file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MedgaugeError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                            ) from None
     try:
         if path.suffix.lower() == ".toml":
             if sys.version_info >= (3, 11):

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 from medgauge.types import ImageRef, MedgaugeError
+
+#: PIL modes holding more than 8 bits per pixel (greyscale): rescaled, never clipped at 255.
+_WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -61,3 +65,31 @@ def image_bytes(ref: ImageRef, max_side: int | None = None) -> tuple[bytes, str]
 def data_url(ref: ImageRef, max_side: int | None = None) -> str:
     data, mime = image_bytes(ref, max_side)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def to_rgb(img: Any) -> Any:
+    """A PIL image as 8-bit RGB, the one decoder every pixel consumer uses (``hf:`` inputs,
+    the corruption probe, report thumbnails).
+
+    - Transparency (RGBA, LA, PA, or a palette/greyscale image with a transparent colour) is
+      composited over white, so a black figure on a transparent background stays visible
+      (a bare ``convert("RGB")`` drops alpha and leaves black on black).
+    - Greyscale deeper than 8 bits (``I;16`` radiographs, ``I``, ``F``) is windowed to the
+      image's own range [min, max] and rescaled to 0..255, instead of being clipped at 255.
+    """
+    from PIL import Image
+
+    if img.mode in _WIDE_MODES:
+        import numpy as np
+
+        arr = np.asarray(img, dtype=np.float64)
+        finite = arr[np.isfinite(arr)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        scaled = np.zeros(arr.shape) if hi <= lo else (np.nan_to_num(arr, nan=lo) - lo) / (hi - lo)
+        grey = Image.fromarray(np.clip(scaled * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+        return grey.convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return img.convert("RGB")

@@ -188,13 +188,13 @@ def show_results(store_path: Path, run_ids: list[str], by: list[str], export: Pa
         return
     if clean and not by:
         print_leaderboard(store, clean, console)
+    from medgauge.metrics.fields import check_breakdown_fields
+
+    for r in runs if by else []:
+        check_breakdown_fields(store.items(r["run_id"]), by, f"run {r['run_id']}")
     for field in by:
         for r in runs:
             items = list(store.items(r["run_id"]))
-            if not any(field in it.metadata for it in items):
-                raise MedgaugeError(f"no item of run {r['run_id']} has the metadata field "
-                                    f"{field!r} (fields: "
-                                    f"{', '.join(sorted({k for it in items for k in it.metadata})[:12])})")
             for metric in run_metrics(r["config"], r["benchmark"]):
                 groups = grouped(metric, items, field)
                 print_tables(breakdown_table(field, groups,
@@ -247,6 +247,9 @@ def score_predictions(benchmark: str, predictions: Path, backend_options: dict[s
         outcomes = _run_interruptibly(run_tasks(tasks, store, Progress.quiet()))
         run_ids = [o.run_id for o in outcomes]
         print_leaderboard(store, run_ids, console)
+        from medgauge.metrics.fields import check_breakdown_fields
+
+        check_breakdown_fields(store.items(run_ids[0]), by, name)
         items = list(store.items(run_ids[0]))
         run = store.run(run_ids[0])
         for field in by:
@@ -260,9 +263,15 @@ def score_predictions(benchmark: str, predictions: Path, backend_options: dict[s
             n = export_extraction(store, run_ids, out)
             console.print(f"wrote the extraction of {n} items to {out}")
         missing = sum(o.errors for o in outcomes)
+        unmatched = tasks[0].backend.unmatched(
+            {it["sample_id"] for it in store.items(run_ids[0])})
         store.close()
     if missing:
         console.print(f"[yellow]{missing} sample(s) had no prediction[/] (reported as errors).")
+    if unmatched:
+        shown = ", ".join(repr(u) for u in unmatched[:3]) + (", ..." if len(unmatched) > 3 else "")
+        console.print(f"[yellow]{len(unmatched)} prediction(s) name no sample of the benchmark[/] "
+                      f"and were not scored ({shown}).", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -310,9 +319,12 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
 
 
 def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
-                 include_images: bool, by: list[str]) -> Path:
+                 include_images: bool, by: list[str], force: bool = False) -> Path:
+    from medgauge.report.output import check_report_path
+
     if fmt not in ("html", "md", "latex", "csv"):
         raise MedgaugeError(f"unknown report format {fmt!r} (known: html, md, latex, csv)")
+    check_report_path(out, fmt, force)
     if not store_path.is_file():
         raise MedgaugeError(f"store not found: {store_path}")
     if not out.parent.exists():

@@ -37,6 +37,8 @@ class Backend(ABC):
         self.model = model
         self.options = dict(options or {})
         self.concurrency = int(self.take("concurrency", int, 8, minimum=1))
+        #: consecutive samples whose requests all failed before the task stops (0: never)
+        self.stop_after_failures = int(self.take("stop_after_failures", int, 25, minimum=0))
 
     def take(self, name: str, kind: type, default: Any, minimum: float | None = None) -> Any:
         """Pop option ``name`` converted to ``kind`` (int/float/str), or a one-line error naming

@@ -74,13 +74,15 @@ def load_image(ref: ImageRef, max_side: int | None = None, min_side: int | None 
     from PIL import Image as PILImage
     from PIL import UnidentifiedImageError
 
+    from medgauge.images import to_rgb
+
     data = ref.read_bytes()
     try:
         with PILImage.open(io.BytesIO(data)) as im:
             if min_side and im.format == "JPEG":
                 im.draft("RGB", (min_side, min_side))
             im.load()
-            img = im.convert("RGB")
+            img = to_rgb(im)
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise MedgaugeError(f"hf: cannot decode image {ref.path}: {reason}") from None

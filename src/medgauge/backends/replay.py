@@ -32,6 +32,7 @@ class ReplayBackend(Backend):
     def __init__(self, model: str, options: dict[str, Any] | None = None) -> None:
         options = dict(options or {})
         options.setdefault("concurrency", 8)
+        options.setdefault("stop_after_failures", 0)  # a missing prediction is not a dead server
         super().__init__(model, options)
         self.path = Path(model).expanduser()
         self.id_field = str(self.options.pop("id_field", "id"))
@@ -40,6 +41,7 @@ class ReplayBackend(Backend):
         self.reject_unknown_options("id_field, response_field, question_field, concurrency")
         self.by_id: dict[str, str] = {}
         self.by_question: dict[str, str] = {}
+        self.row_of_id: dict[str, str] = {}
         self._load()
 
     def identity(self) -> str:
@@ -57,10 +59,15 @@ class ReplayBackend(Backend):
     def _rows(self) -> list[tuple[str, dict[str, Any]]]:
         if not self.path.is_file():
             raise MedgaugeError(f"predictions file not found: {self.path}")
-        if self.path.suffix.lower() == ".csv":
-            with open(self.path, encoding="utf-8", newline="") as fh:
-                return [(f"{self.path}:{i}", row) for i, row in enumerate(csv.DictReader(fh), 2)]
-        from medgauge.benchmarks.io import read_jsonl
+        from medgauge.benchmarks.io import open_text, read_jsonl, suffix_of
+
+        if suffix_of(self.path) == ".csv":
+            with open_text(self.path, newline="") as fh:
+                try:
+                    return [(f"{self.path}:{i}", row)
+                            for i, row in enumerate(csv.DictReader(fh), 2)]
+                except UnicodeDecodeError as exc:
+                    raise MedgaugeError(f"{self.path}: not UTF-8 text ({exc.reason})") from None
 
         return [(f"{self.path}:{n}", row) for n, row in read_jsonl(self.path)]
 
@@ -85,8 +92,13 @@ class ReplayBackend(Backend):
                 if key in self.by_id:
                     raise MedgaugeError(f"{where}: duplicate id {key!r}")
                 self.by_id[key] = text
+                self.row_of_id[key] = where
             if row.get(self.question_field):
                 self.by_question[_normalise_question(str(row[self.question_field]))] = text
+
+    def unmatched(self, sample_ids: set[str]) -> list[str]:
+        """Prediction ids that name no sample of the benchmark (a typo, another split)."""
+        return [key for key in self.by_id if key not in sample_ids]
 
     async def generate(self, request: Request) -> Response:
         sample_id = str(request.meta.get("sample_id"))

@@ -29,6 +29,7 @@ from medgauge.benchmarks.io import (
     option_list,
     options_from,
     read_table,
+    suffix_of,
     table_columns,
 )
 from medgauge.benchmarks.local import LocalBenchmark
@@ -53,7 +54,11 @@ class Custom(LocalBenchmark):
         "file": "the data file, when the data path is a folder",
         "question": "column with the question (default: question)",
         "answer": "column with the answer: a letter or an option's text for MCQ",
-        "options": "column holding the options as a dict {letter: text} or a list",
+        "options": "column holding the options as a dict {letter: text}, a list of texts, or "
+                   "a list of objects (name their keys with option_id/option_text)",
+        "option_id": "key of an option object holding its id (a letter, or any id the answer "
+                     "uses; options are lettered A, B, ... in their order)",
+        "option_text": "key of an option object holding its text",
         "choices": "comma-separated option columns, e.g. A,B,C,D (letters taken from the "
                    "column names when they are single letters, else A, B, ...)",
         "image": "column with one image path (or a list of paths, or embedded image bytes)",
@@ -111,7 +116,7 @@ class Custom(LocalBenchmark):
 
     def _is_mapped(self) -> bool:
         keys = ("question", "answer", "options", "choices", "image", "id", "context",
-                "cluster", "group_by", "answer_type", "labels")
+                "cluster", "group_by", "answer_type", "labels", "option_id", "option_text")
         return any(self.opt(k) is not None for k in keys) or bool(self._image_columns())
 
     def _image_root(self, path: Path) -> Path:
@@ -124,7 +129,7 @@ class Custom(LocalBenchmark):
     # -- loading ---------------------------------------------------------------------------
     def samples(self) -> Iterator[Sample]:
         path = self._path()
-        if path.suffix.lower() == ".jsonl" and not self._is_mapped():
+        if suffix_of(path) == ".jsonl" and not self._is_mapped():
             from medgauge.benchmarks.canonical import read_canonical_jsonl
 
             yield from read_canonical_jsonl(path, self._image_root(path))
@@ -174,10 +179,24 @@ class Custom(LocalBenchmark):
                 text = clean_text(get(col))
                 if text:
                     options[col.upper() if single else LETTERS[i]] = text
-        elif "options" in m and get(m["options"]) not in (None, "", [], {}):
-            options = options_from(get(m["options"]), f"{where}: {m['options']}")
+        ids: dict[str, str] = {}
+        if not m["choices"] and "options" in m and get(m["options"]) not in (None, "", [], {}):
+            value = get(m["options"])
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                options, ids = self._object_options(value, f"{where}: {m['options']}")
+            else:
+                options = options_from(value, f"{where}: {m['options']}")
         labels = tuple(option_list(self.opt("labels"))) or YES_NO
         raw_answer = get(m["answer"], required=True)
+        if isinstance(raw_answer, (list, tuple)):
+            if len(raw_answer) != 1:
+                raise MedgaugeError(f"{where}: {m['answer']}: answer is a list of "
+                                    f"{len(raw_answer)} values; give one answer per item")
+            raw_answer = raw_answer[0]
+        if isinstance(raw_answer, dict):
+            raise MedgaugeError(f"{where}: {m['answer']}: answer is an object, not a value")
+        if ids and clean_text(raw_answer) in ids:
+            raw_answer = ids[clean_text(raw_answer)]
         answer = clean_text(raw_answer)
         kind = self.opt("answer_type") or (
             "yesno" if self.opt("labels") else "mcq" if options else
@@ -206,6 +225,40 @@ class Custom(LocalBenchmark):
             labels=labels, cluster=cluster or None,
         )
 
+    def _object_options(self, value: list[dict[str, Any]], where: str
+                        ) -> tuple[dict[str, str], dict[str, str]]:
+        """Options given as objects (``[{"aid": 1, "atext": "..."}]``) -> ({letter: text},
+        {id: letter}), with the keys named by option_id/option_text (``letter``/``content``
+        or ``text`` when not set)."""
+        id_key = self.opt("option_id")
+        text_key = self.opt("option_text")
+        if id_key is None and text_key is None and all("letter" in v for v in value):
+            return options_from(value, where), {}
+        if text_key is None:
+            keys = ", ".join(dict.fromkeys(k for v in value for k in v))
+            raise MedgaugeError(f"{where}: options are objects (keys: {keys}); name the key "
+                                "holding the text with option_text= (and the id with "
+                                "option_id=)")
+        if len(value) > len(LETTERS):
+            raise MedgaugeError(f"{where}: {len(value)} options is more than {len(LETTERS)}")
+        options: dict[str, str] = {}
+        ids: dict[str, str] = {}
+        for i, obj in enumerate(value):
+            if str(text_key) not in obj:
+                raise MedgaugeError(f"{where}: option {i + 1} has no key {text_key!r} "
+                                    "(option_text)")
+            letter = LETTERS[i]
+            if id_key is not None:
+                if str(id_key) not in obj:
+                    raise MedgaugeError(f"{where}: option {i + 1} has no key {id_key!r} "
+                                        "(option_id)")
+                ident = clean_text(obj[str(id_key)])
+                if len(ident) == 1 and ident.upper() in LETTERS:
+                    letter = ident.upper()
+                ids[ident] = letter
+            options[letter] = clean_text(obj[str(text_key)])
+        return options, ids
+
     @staticmethod
     def _images(value: Any, where: str, resolve: ImageResolver) -> list[ImageRef]:
         if value is None or value == "":
@@ -214,7 +267,13 @@ class Custom(LocalBenchmark):
         out: list[ImageRef] = []
         for v in values:
             if isinstance(v, str) and not v.startswith(("iVBOR", "/9j/")):  # not base64
-                ref = resolve(v, where)
+                try:
+                    ref = resolve(v, where)
+                except MedgaugeError as exc:
+                    if "escapes the dataset root" not in str(exc):
+                        raise
+                    raise MedgaugeError(f"{exc} (set image_root=FOLDER to read images from "
+                                        "another folder)") from None
             elif resolve.skip:
                 ref = None
             else:

@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from medgauge.types import ImageRef, MedgaugeError
 
@@ -20,28 +20,106 @@ def require_file(path: Path, what: str = "file") -> Path:
     return path
 
 
+def suffix_of(path: Path) -> str:
+    """The lower-case suffix that names the format, looking through ``.gz``
+    (``preds.jsonl.gz`` -> ``.jsonl``)."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped on the fly when it is gzip-compressed (by its magic bytes,
+    whatever its name)."""
+    import gzip
+
+    fh = open(path, "rb")
+    if fh.peek(2)[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=fh)  # type: ignore[return-value]
+    return fh
+
+
+def open_text(path: Path, newline: str | None = None) -> IO[str]:
+    """UTF-8 text (a leading byte-order mark dropped), gunzipped when compressed."""
+    import io
+
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", newline=newline)
+
+
+def _loads(text: str | bytes, where: str, what: str = "JSON") -> Any:
+    """json.loads with every failure a one-line error naming ``where``: malformed JSON, nesting
+    too deep, an integer of thousands of digits, a lone surrogate (not encodable text)."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MedgaugeError(f"{where}: malformed {what} ({exc.msg})") from None
+    except RecursionError:
+        raise MedgaugeError(f"{where}: JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. "Exceeds the limit (4300 digits) for integer string"
+        raise MedgaugeError(f"{where}: unreadable JSON value ({exc})") from None
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if "\\ud" in text.lower():
+        _check_surrogates(obj, where)
+    return obj
+
+
+def _check_surrogates(value: Any, where: str) -> None:
+    """Text with a lone surrogate (``"\\ud800"``) cannot be stored or sent: refuse it here."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MedgaugeError(f"{where}: text holds a lone surrogate escape (invalid "
+                                "Unicode)") from None
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_surrogates(k, where)
+            _check_surrogates(v, where)
+    elif isinstance(value, list):
+        for v in value:
+            _check_surrogates(v, where)
+
+
 def read_json(path: Path) -> Any:
     require_file(path)
+    with open_binary(path) as fh:
+        raw = fh.read()
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise MedgaugeError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise MedgaugeError(f"{path}:{line}: not UTF-8 text ({exc.reason})") from None
+    try:
+        return _loads(text, str(path))
+    except MedgaugeError:
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise MedgaugeError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
+        except (RecursionError, ValueError):
+            pass
+        raise
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, object) lazily; blank lines are skipped."""
+    """Yield (line number, object) lazily; blank lines are skipped.  A leading byte-order mark
+    is dropped and a gzip-compressed file is read as it is."""
     require_file(path)
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with open_binary(path) as fh:
+        for lineno, raw in enumerate(fh, 1):
+            where = f"{path}:{lineno}"
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise MedgaugeError(f"{where}: not UTF-8 text ({exc.reason} at byte "
+                                    f"{exc.start})") from None
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise MedgaugeError(f"{path}:{lineno}: malformed JSON line ({exc.msg})") from None
+            obj = _loads(line, where, "JSON line")
             if not isinstance(obj, dict):
-                raise MedgaugeError(f"{path}:{lineno}: expected a JSON object")
+                raise MedgaugeError(f"{where}: expected a JSON object")
             yield lineno, obj
 
 
@@ -100,8 +178,8 @@ def read_csv(path: Path, delimiter: str = ",",
 
     require_file(path)
     raise_csv_field_limit()
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
+    with open_text(path, newline="") as fh:
+        reader = csv.reader(_decoded(fh, path), delimiter=delimiter)
         header = fieldnames
         if header is None:
             try:
@@ -119,11 +197,21 @@ def read_csv(path: Path, delimiter: str = ",",
             yield lineno, dict(zip(header, cells, strict=True))
 
 
+def _decoded(lines: IO[str], path: Path) -> Iterator[str]:
+    """The lines of a text file, a decoding failure turned into an error naming the line."""
+    lineno = 0
+    try:
+        for lineno, line in enumerate(lines, 1):  # noqa: B007 - used in the error
+            yield line
+    except UnicodeDecodeError as exc:
+        raise MedgaugeError(f"{path}:{lineno + 1}: not UTF-8 text ({exc.reason})") from None
+
+
 def read_lines(path: Path) -> Iterator[tuple[int, str]]:
     """Yield (line number, stripped line) for non-blank lines."""
     require_file(path)
-    with open(path, encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with open_text(path) as fh:
+        for lineno, line in enumerate(_decoded(fh, path), 1):
             line = line.rstrip("\r\n")
             if line.strip():
                 yield lineno, line
@@ -190,7 +278,7 @@ TABLE_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".arrow")
 def read_table(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (where, row) from JSONL, a JSON list (or dict of records), CSV, TSV, parquet or
     Arrow, chosen by suffix.  ``where`` is ``file:line`` or ``file#row``."""
-    suffix = path.suffix.lower()
+    suffix = suffix_of(path)
     if suffix == ".jsonl":
         for lineno, obj in read_jsonl(path):
             yield f"{path}:{lineno}", obj
@@ -216,7 +304,7 @@ def read_table(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def table_columns(path: Path) -> list[str]:
     """Column names of a table file (JSON/JSONL: every key any record uses)."""
-    suffix = path.suffix.lower()
+    suffix = suffix_of(path)
     if suffix == ".parquet":
         _pyarrow(path)
         import pyarrow.parquet as pq

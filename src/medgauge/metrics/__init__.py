@@ -3,10 +3,10 @@ package registers every metric module in it, so adding a metric is one file."""
 
 from medgauge.metrics.accuracy import ACCURACY, accuracy
 from medgauge.metrics.base import (
-    Estimate,
-    Metric,
-    MeanMetric,
     CorpusMetric,
+    Estimate,
+    MeanMetric,
+    Metric,
     get_metric,
     grouped,
     metrics,

@@ -11,13 +11,13 @@ them for the terminal.
 from __future__ import annotations
 
 from medgauge.probes.common import Probe, ProbeResult
-from medgauge.registry import import_submodules
 from medgauge.probes.summary import (
     find_clean_run,
     print_trust_profile,
     probe_summary,
     summarize_items,
 )
+from medgauge.registry import import_submodules
 
 import_submodules(__name__, list(__path__))  # every probe module registers itself
 

@@ -43,13 +43,15 @@ Box = tuple[float, float, float, float]
 def _open(ref: ImageRef, max_side: int | None) -> object:
     from PIL import Image, UnidentifiedImageError
 
+    from medgauge.images import to_rgb
+
     try:
         img = Image.open(io.BytesIO(ref.read_bytes()))
         img.load()
     except (UnidentifiedImageError, OSError) as exc:
         raise MedgaugeError(f"corrupt image {ref.path}: {exc}") from None
     if img.mode not in ("L", "RGB"):
-        img = img.convert("RGB")
+        img = to_rgb(img)  # alpha over white, 16-bit windowed to its range
     if img.mode == "RGB":  # grey pictures stored as RGB (most radiology JPEGs) get grey noise
         a = np.asarray(img, dtype=np.int16)
         if int(np.abs(a - a[..., :1]).max()) <= GREY_TOLERANCE:

@@ -31,8 +31,9 @@ from medgauge.probes.common import (
     rate,
     result,
 )
+from medgauge.prompts.templates import placeholders, resolve
 from medgauge.runner.solver import SolveContext, solvers
-from medgauge.types import ItemResult, Sample
+from medgauge.types import ItemResult, MedgaugeError, Sample
 
 
 def rotate(sample: Sample, r: int) -> tuple[Sample, dict[str, Any]]:
@@ -73,6 +74,12 @@ class PermuteProbe(Probe):
         if sample.answer_type not in ("mcq", "yesno") or gold_choice(sample) is None:
             return []
         k = len(sample.options) if sample.answer_type == "mcq" else len(sample.labels)
+        shown = "options" if sample.answer_type == "mcq" else "labels"
+        if shown not in placeholders(resolve(ctx.prompt, sample).text):
+            raise MedgaugeError(f"probe permute: the prompt does not show the {shown} "
+                                f"({{{shown}}}), so every rotation would send the same request "
+                                f"scored against a different answer; add {{{shown}}} to the "
+                                "prompt")
         out = []
         for r in range(k):
             variant, facts = rotate(sample, r)

@@ -41,8 +41,50 @@ def _or_list(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
+def substitute(text: str, values: dict[str, str]) -> str:
+    """``text`` with each ``{name}`` replaced by ``values[name]`` (``{{``/``}}`` for literal
+    braces).  Only plain names: attribute or index access (``{question.__class__}``,
+    ``{x[0]}``), conversions and format specs are refused, so a template cannot reach into
+    Python objects.  The stdlib's ``string.Formatter.parse`` tokenises; nothing is evaluated.
+
+    Raises ``MedgaugeError`` naming the placeholder."""
+    from string import Formatter
+
+    known = ", ".join("{" + k + "}" for k in values)
+    out: list[str] = []
+    try:
+        parsed = list(Formatter().parse(text))
+    except ValueError as exc:
+        raise MedgaugeError(f"prompt template is malformed ({exc}; write {{{{ and }}}} for "
+                            "literal braces)") from None
+    for literal, name, spec, conversion in parsed:
+        out.append(literal)
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise MedgaugeError(f"prompt template placeholder {{{shown}}} is not allowed: only "
+                                f"plain names ({known})")
+        if name not in values:
+            raise MedgaugeError(f"prompt template has unknown placeholder {{{name}}} (known: "
+                                f"{known})")
+        out.append(values[name])
+    return "".join(out)
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{name}`` placeholders a template uses."""
+    from string import Formatter
+
+    try:
+        return {name for _, name, _, _ in Formatter().parse(text) if name}
+    except ValueError:
+        return set()
+
+
 def format_options(options: dict[str, str], line: str = "{letter}. {text}") -> str:
-    return "\n".join(line.format(letter=letter, text=text) for letter, text in options.items())
+    return "\n".join(substitute(line, {"letter": letter, "text": text})
+                     for letter, text in options.items())
 
 
 def fill(text: str, sample: Sample, option_format: str = "{letter}. {text}") -> str:
@@ -53,13 +95,7 @@ def fill(text: str, sample: Sample, option_format: str = "{letter}. {text}") -> 
         "labels": _or_list(list(sample.labels)),
         "context": sample.context or "",
     }
-    try:
-        return text.format_map(values).strip()
-    except KeyError as exc:
-        known = ", ".join("{" + k + "}" for k in values)
-        raise MedgaugeError(
-            f"prompt template has unknown placeholder {{{exc.args[0]}}} (known: {known})"
-        ) from None
+    return substitute(text, values).strip()
 
 
 def resolve(name_or_text: str | None, sample: Sample) -> PromptTemplate:

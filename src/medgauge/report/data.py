@@ -13,7 +13,6 @@ from typing import Any, TypedDict
 
 from medgauge.types import Item, MedgaugeError
 
-
 #: The items the report reads are the store's typed records.
 ItemData = Item
 

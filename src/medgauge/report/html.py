@@ -23,9 +23,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from medgauge.metrics import Estimate
 from medgauge.report import summary as S
 from medgauge.report import svg
-from medgauge.metrics import Estimate
 from medgauge.report.data import ItemData, RunData, is_failed, normalise_runs, redact
 from medgauge.report.terminal import fmt, metric_label
 from medgauge.stats import win_tie_loss
@@ -368,9 +368,11 @@ def _image_paths(item: ItemData) -> list[str]:
 def _thumbnail(path: str) -> str:
     from PIL import Image
 
+    from medgauge.images import to_rgb
+
     try:
         with Image.open(path) as im:
-            im = im.convert("RGB")
+            im = to_rgb(im)
             im.thumbnail((THUMB_PX, THUMB_PX))
             buf = io.BytesIO()
             im.save(buf, format="JPEG", quality=70)
@@ -483,6 +485,7 @@ def render_html(
                 f"generated {now}")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<meta name="generator" content="medgauge">'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"

@@ -14,11 +14,12 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from medgauge.metrics import Estimate
 from medgauge.report.data import RunData, normalise_runs
 from medgauge.report.summary import leaderboard
-from medgauge.metrics import Estimate
 from medgauge.report.terminal import fmt as fmt_value
 from medgauge.report.terminal import metric_label
+from medgauge.store.export import spreadsheet_safe
 from medgauge.types import MedgaugeError
 
 Format = Literal["md", "latex", "csv"]
@@ -48,11 +49,6 @@ _LATEX_RE = re.compile("|".join(re.escape(k) for k in _LATEX_SPECIAL))
 def latex_escape(text: str) -> str:
     text = text.replace("\n", " ")
     return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group()], text).replace("–", "--")
-
-
-def _csv_text(text: str) -> str:
-    # keep spreadsheet apps from evaluating a name as a formula
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _md(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -85,8 +81,9 @@ def render_leaderboard(
                     "ci_method", "n", "correct", "invalid", "incomplete", "errors"])
         for r in rows:
             p: Estimate = r["est"]
-            w.writerow([_csv_text(r["benchmark"]), _csv_text(r["model"]), _csv_text(r["run_id"]),
-                        _csv_text(p.metric), "" if p.n == 0 else f"{p.value:.6f}",
+            w.writerow([spreadsheet_safe(r["benchmark"]), spreadsheet_safe(r["model"]),
+                        spreadsheet_safe(r["run_id"]),
+                        spreadsheet_safe(p.metric), "" if p.n == 0 else f"{p.value:.6f}",
                         f"{p.lo:.6f}", f"{p.hi:.6f}", p.method, p.n,
                         "" if p.k is None else p.k, p.invalid, p.incomplete, p.errors])
         return buf.getvalue()

@@ -26,6 +26,8 @@ from typing import Any
 import medgauge
 from medgauge.backends.base import Backend
 from medgauge.benchmarks.base import Benchmark
+from medgauge.benchmarks.checks import check_sample
+from medgauge.runner.breaker import FailureStreak
 from medgauge.runner.calls import ModelCaller
 from medgauge.runner.examples import ExamplePool
 from medgauge.runner.progress import Progress
@@ -105,7 +107,11 @@ class Task:
                 if sample.id in seen:
                     raise MedgaugeError(f"benchmark {self.benchmark.name}: duplicate sample id "
                                         f"{sample.id!r}")
+                check_sample(sample, self.benchmark.name)
                 seen.add(sample.id)
+            if not cached:
+                raise MedgaugeError(f"benchmark {self.benchmark.name}: no samples to evaluate "
+                                    "(empty file, or every row filtered out)")
             self.benchmark._medgauge_samples = cached  # type: ignore[attr-defined]
         return cached if self.limit is None else list(islice(cached, self.limit))
 
@@ -162,12 +168,13 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
         f"{task.benchmark.name} | {task.backend.display_name()} | {task.solver.name}", total)
     stream: Iterator[tuple[int, Sample]] = enumerate(samples)
     budget = budget or asyncio.Semaphore(task.backend.concurrency)
+    streak = FailureStreak(task.backend.stop_after_failures)
 
     async def one(seq: int, sample: Sample) -> None:
         fingerprint = sample_fingerprint(sample)
         if done.get(sample.id, "") == fingerprint:
             if sample.id not in scored:  # solved, but not scored by this scorer version
-                n, errors = await rescore_samples(store, run_id, scorer, sctx, {sample.id})
+                _, errors = await rescore_samples(store, run_id, scorer, sctx, {sample.id})
                 outcome.rescored += 1
                 outcome.errors += errors
                 handle.advance(errors=errors)
@@ -178,6 +185,7 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
         items = await task.solver.solve(sample, ctx)
         await score_items(items, scorer, sctx)
         store.put_items(run_id, sample, items, seq, fingerprint, scorer_key)
+        streak.record(items)  # raises TaskStopped when every request keeps failing
         errors = sum(it.score is not None and it.score.status == "error" for it in items)
         invalid = sum(it.score is not None and it.score.status in ("invalid", "incomplete")
                       for it in items)

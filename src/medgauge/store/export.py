@@ -16,6 +16,20 @@ COLUMNS = ("run_id", "model", "benchmark", "probe", "sample_id", "variant", "que
            "cluster", "request_hash", "scorer", "explanation", "metrics", "metadata")
 
 
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that spreadsheet apps will not evaluate as a formula (OWASP "CSV injection"):
+    text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'``.
+    Numbers, booleans and None pass unchanged.  The one function for every CSV medgauge
+    writes."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _safe_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: spreadsheet_safe(v) for k, v in row.items()}
+
+
 def rows(store: Store, run_ids: list[str]) -> Iterator[dict[str, Any]]:
     for run_id in run_ids:
         run = store.run(run_id)
@@ -46,7 +60,7 @@ def export_items(store: Store, run_ids: list[str], out: Path) -> int:
         with open(out, "w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=COLUMNS)
             writer.writeheader()
-            writer.writerows(flat)
+            writer.writerows(_safe_row(r) for r in flat)
         return len(flat)
     try:
         import pyarrow as pa
@@ -84,5 +98,5 @@ def export_extraction(store: Store, run_ids: list[str], out: Path) -> int:
         else:
             writer = csv.DictWriter(fh, fieldnames=EXTRACTION_COLUMNS)
             writer.writeheader()
-            writer.writerows(records)
+            writer.writerows(_safe_row(r) for r in records)
     return len(records)

@@ -1,0 +1,23 @@
+"""Which metadata fields a breakdown (``--by``) may use: a misspelt field is an error listing the
+fields the items have, never one "(none)" group."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from medgauge.types import MedgaugeError
+
+
+def check_breakdown_fields(items: Iterable[Mapping[str, Any]], fields: list[str],
+                           what: str) -> None:
+    """Raise ``MedgaugeError`` when a field in ``fields`` is in no item's metadata."""
+    if not fields:
+        return
+    known: dict[str, None] = {}
+    for item in items:
+        known.update(dict.fromkeys(item.get("metadata") or {}))
+    for name in fields:
+        if name not in known:
+            raise MedgaugeError(f"--by {name}: no item of {what} has this metadata field "
+                                f"(fields: {', '.join(sorted(known)) or 'none'})")
