@@ -114,11 +114,12 @@ _LETTER_LINE = re.compile(
 )
 _LEADING = re.compile(
     r"^(?:(?:final\s+)?(?:answer|option|choice)\s*[:\-]?\s*)?"
-    r"([(\[\"'“‘])?\s*([A-Za-z])\s*([)\]\"'”’])?\s*(?:([.:)\-–—,])|$)(.*)$",
+    r"([(\[\"'“‘])?\s*([A-Za-z])\s*([)\]\"'”’])?\s*([.:)\-–—,])?(.*)$",
     re.I,
 )
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*]\s*)?(?:option\s+)?[(\[]?([A-Z])(?:[).:]|\s+-)\s", re.I)
-_TOKEN = re.compile(r"(?<![A-Za-z0-9'’\-/&.])([A-Z])(?![A-Za-z0-9'’\-&])(?!\.[A-Za-z])")
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9'’\-/&.])([A-Z])(?![A-Za-z0-9'’\-&])(?!\.[A-Za-z])(?!\s*/\s*[A-Z]\b)")
 _RANGE = re.compile(
     r"(?<![A-Za-z0-9])[(\[]?[A-Z][)\]]?\s*(?:through|thru|to|-|–|—|\.\.\.?)\s*[(\[]?[A-Z][)\]]?"
     r"(?![A-Za-z0-9])"
@@ -133,8 +134,8 @@ _NEGATED = re.compile(
 )
 _WEAK = re.compile(
     r"\b(?:(?:most|more|best|highly|strongly)\s+)?(?:consistent\s+with|suggestive\s+of|suggests"
-    r"|indicative\s+of|indicates|diagnostic\s+of|characteristic\s+of|points?\s+(?:to|towards?)"
-    r"|in\s+favou?r\s+of|favou?rs|confirms|explained\s+by|likely|diagnosis\s+(?:is|of)"
+    r"|indicative\s+of|indicates?|diagnostic\s+of|characteristic\s+of|points?\s+(?:to|towards?)"
+    r"|in\s+favou?r\s+of|favou?rs?|confirms?|explained\s+by|likely|diagnosis\s+(?:is|of)"
     r"|represents|compatible\s+with|typical\s+of)\s+",
     re.I,
 )
@@ -171,8 +172,28 @@ def letter_with_text(letter: str, rest: str, options: dict[str, str]) -> str:
             return CONFLICT
     starts = text_starts(rest, options)
     if starts and letter not in starts and one_answer(starts | {letter}, options) is None:
+        if _new_sentence_subject(rest, options[sorted(starts)[0]]):
+            return letter  # "C. Graves disease (option A) is excluded by ...": an explanation
         return CONFLICT
     return letter
+
+
+def _new_sentence_subject(rest: str, value: str) -> bool:
+    """The other option's text opens a new sentence as its subject ("C. Graves disease is
+    excluded ..."), rather than labelling the letter ("C. Graves disease")."""
+    if not re.match(r"\s*\.\s+", rest):
+        return False
+    words = re.findall(r"\w+", value)
+    m = re.match(r"\s*\.\s+" + r"\W+".join(re.escape(w) for w in words) + r"(?!\w)", rest, re.I)
+    if not words or not m:
+        return False
+    after = re.sub(r"^\s*[(\[][^)\]]*[)\]]", "", rest[m.end() :])
+    if re.match(r"\s+(?:is|would\s+be)\s+(?:the|correct|right|best|answer|most|likely|true|our"
+                r"|my)\b", after, re.I):
+        return False
+    return re.match(r"\s+(?:is|are|was|were|would|can|could|may|might|should|will|has|have|does"
+                    r"|do|causes?|shows?|presents?|typically|usually|often|also|requires?|needs?"
+                    r"|remains?|tends?|lacks?)\b", after, re.I) is not None
 
 
 def _name_before(text: str, pos: int) -> bool:
@@ -236,8 +257,9 @@ def _parse_span(span: str, options: dict[str, str], *, text_ok: bool = True) -> 
             return letter_with_text(letter, rest, options)
     if not text_ok:
         return None
-    sentence = re.split(r"(?<=[.!?。;])\s|[;。,:]\s|\s(?:but|while|whereas|although)\s",
-                        span, maxsplit=1)[0]
+    sentence = re.split(r"(?<=[.!?。;])\s|[;。,:]\s|\s(?:but|while|whereas|although|rather\s+than"
+                        r"|over|instead\s+of|and\s+not|not|vs\.?|versus|as\s+opposed\s+to|unlike)\s",
+                        span, maxsplit=1, flags=re.I)[0]
     found = text_matches(sentence, options)
     if not found:
         return None
@@ -252,8 +274,10 @@ def _conditional(text: str, start: int, end: int) -> bool:
                 or re.search(r"\b(?:if|unless)\b", tail, re.I))
 
 
-def _from_phrases(text: str, options: dict[str, str]) -> str | None:
-    """Stage 2: the last answer phrase that names an option decides (conditionals last)."""
+def _from_phrases(text: str, options: dict[str, str], conditional: bool = False) -> str | None:
+    """Stage 2: the last answer phrase that names an option decides.  Phrases inside a
+    conditional sentence are used only with ``conditional=True`` (a later, last-resort
+    stage)."""
     hits: list[tuple[bool, int, str]] = []
 
     def add(start: int, end: int, got: str | None) -> None:
@@ -278,9 +302,16 @@ def _from_phrases(text: str, options: dict[str, str]) -> str | None:
         if letter in options and raw_ok and not _name_before(text, m.start(1)) \
                 and not _NEGATED.search(text[: m.start()]):
             add(m.start(), m.end(), letter)
+    hits = [h for h in hits if h[0] != conditional]
     if not hits:
         return None
-    return max(hits)[2]  # unconditional before conditional, then the last
+    return max(hits)[2]  # the last
+
+
+def _from_conditional(text: str, options: dict[str, str]) -> str | None:
+    """Stage 5b: an answer phrase inside a conditional ("If I had to choose, I would pick B")
+    when nothing else was stated."""
+    return _from_phrases(text, options, conditional=True)
 
 
 def _list_letters(lines: list[str], options: dict[str, str]) -> list[str]:
@@ -292,27 +323,40 @@ def _list_letters(lines: list[str], options: dict[str, str]) -> list[str]:
     return out
 
 
+def _echoes_options(line: str, options: dict[str, str]) -> bool:
+    """The line repeats two or more options with their letters ("(A) x (B) y ...")."""
+    count = 0
+    for key, value in options.items():
+        words = re.findall(r"\w+", value)
+        if words and re.search(rf"(?<![A-Za-z0-9])[(\[]?{key}[)\].:]\s*"
+                               + r"\W*".join(re.escape(w) for w in words), line, re.I):
+            count += 1
+    return count >= 2
+
+
 def _from_leading(text: str, options: dict[str, str]) -> str | None:
     """Stage 3: the answer opens with a letter ("C. Hypothyroidism. ...", "'C'. Because ...").
 
-    Not when the first line starts a list of options: a later line-initial letter that
-    continues the alphabet after it ("A. ... / B. ... / C. ...") makes it a list item."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    if not lines:
+    Not when the first line starts a list of options: the next line is a list item, or a later
+    line-initial letter continues the alphabet after it ("A. ... / B. ... / C. ...")."""
+    raw_lines = [ln.strip() for ln in text.splitlines()]
+    while raw_lines and not raw_lines[0]:
+        raw_lines.pop(0)
+    if not raw_lines:
         return None
-    m = _LEADING.match(lines[0].lstrip("-•> ").strip())
-    if not m:
+    first = raw_lines[0].lstrip("-•> ").strip()
+    m = _LEADING.match(first)
+    if not m or _echoes_options(first, options):
         return None
     opener, raw, closer, punct, rest = m.groups()
     letter = raw.upper()
     if letter not in options:
         return None
     rest = rest or ""
-    wrapped = bool(opener or closer)
+    wrapped = bool(opener and closer) or bool(closer and closer in ")]")
     if raw.islower() and not (wrapped or punct in (".", ")")):
         return None
-    if not wrapped and not punct and not re.fullmatch(r"[(\[\"'“‘]?[A-Za-z][)\]\"'”’]?\.?",
-                                                      lines[0]):
+    if not wrapped and not punct and rest.strip():
         return None
     if punct == "." and re.match(r"\s*[a-z]", rest) and not text_starts(rest, options):
         return None  # "E. coli grows ..."
@@ -320,10 +364,12 @@ def _from_leading(text: str, options: dict[str, str]) -> str | None:
         return None
     if punct == "," and not wrapped:
         return None  # "A, the ..." is prose
-    later = _list_letters(lines[1:], options)
+    if len(raw_lines) > 1 and _list_letters(raw_lines[1:2], options):
+        return None  # the next line is another lettered item
+    later = _list_letters(raw_lines[1:], options)
     if later and later[0] > letter:
         return None  # the first item of an option-by-option list
-    return letter_with_text(letter, (punct or "") + rest if punct == "," else rest, options)
+    return letter_with_text(letter, rest if punct in (None, ",") else punct + rest, options)
 
 
 def _from_letter_lines(text: str, options: dict[str, str]) -> str | None:
@@ -336,7 +382,7 @@ def _from_letter_lines(text: str, options: dict[str, str]) -> str | None:
             found.add(alone.group(1).upper())  # a lone lower-case letter: "b."
             continue
         m = _LETTER_LINE.match(line)
-        if not m or m.group(1) not in options:
+        if not m or m.group(1) not in options or _echoes_options(line, options):
             continue
         letter = m.group(1)
         rest = m.group(2) or m.group(3) or m.group(4) or ""
@@ -405,6 +451,7 @@ def _from_tokens(text: str, options: dict[str, str]) -> set[str]:
     """Stage 7: standalone capital letters that are options and not prose, names, ranges or
     negated mentions."""
     found: set[str] = set()
+    original = text
     text = _mask_option_texts(text, options)
     for m in _TOKEN.finditer(text):
         letter = m.group(1)
@@ -417,6 +464,11 @@ def _from_tokens(text: str, options: dict[str, str]) -> set[str]:
             continue
         if _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
             continue
+        if text[m.start() - 1 : m.start()] in "([" and m.start() > 0:
+            named = text_ends(original[max(0, m.start() - 120) : m.start() - 1], options)
+            if named and letter not in named and one_answer(named | {letter}, options) is None:
+                found.add(CONFLICT)  # "Colchicine (C)" when colchicine is B
+                continue
         found.add(letter)
     return found
 
@@ -430,25 +482,29 @@ def read_letter(text: str, options: dict[str, str]) -> str | None:
         span = _mask(span, _RANGE)
         got = _parse_span(span, options)
         if got is None:
-            got = _from_phrases(span, options)
+            got = _from_phrases(span, options) or _from_conditional(span, options)
         if got is not None:
             return got
     body = clean(text)
     if not body:
         return None
     whole = canonical_words(body)
-    if len(whole) > 1 and not re.fullmatch(r"[(\[]?[A-Za-z][)\]]?\.?", body.strip()):
+    labelled = re.match(r"[(\[\"'“‘]?[A-Za-z][)\]\"'”’]?(?:[.:)]|\s-|$)", body.strip())
+    if len(whole) > 1 and not labelled:
         exact = [k for k, n in option_canon(options).items() if n == whole]
         if exact:
             return one_answer(exact, options) or CONFLICT  # "A D-dimer level ..." is option text
     body = _mask(body, _RANGE)
-    for stage in (_from_phrases, _from_leading, _from_letter_lines, _from_asserted_text):
+    for stage in (_from_phrases, _from_leading, _from_letter_lines, _from_asserted_text,
+                  _from_conditional):
         got = stage(body, options)
         if got is not None:
             return got
     if _REFUSAL.search(body):
         return None
     letters = _from_tokens(body, options)
+    if CONFLICT in letters:
+        return CONFLICT
     if letters:
         return one_answer(letters, options)
     found = text_matches(body, options)

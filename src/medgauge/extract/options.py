@@ -73,7 +73,9 @@ def strict_words(text: str) -> str:
     """Case, width and punctuation removed only: the form in which two options are
     *identical* (``same_option``)."""
     text = unicodedata.normalize("NFKC", text).lower()
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
+    out = "".join(ch if ch.isalnum() else f" {ch} " if unicodedata.category(ch)[0] == "S"
+                  else " " for ch in text)
+    return " ".join(out.split())  # symbols (↑ ↓ + >) stay: "↑ Na+" is not "↓ Na+"
 
 
 def option_canon(options: dict[str, str], strict: bool = False) -> dict[str, str]:
