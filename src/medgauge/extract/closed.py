@@ -78,11 +78,11 @@ def either_or_alternatives(question: str, references: tuple[str, ...] | list[str
                 j -= 1
             if j >= 0 and words[j] == "or":
                 before = words[:j]
-                shared = 0  # a head noun both sides share ("... lobe or right upper lobe")
+                # words both sides share after the alternative ("left upper lobe or right
+                # upper lobe"): the longest start of the tail that also ends the first side
                 tail = words[end:]
-                while (shared < len(tail) and shared < len(before)
-                       and before[len(before) - 1 - shared] == tail[shared]):
-                    shared += 1
+                shared = max((s for s in range(1, min(len(tail), len(before)) + 1)
+                              if before[len(before) - s :] == tail[:s]), default=0)
                 if shared:
                     before = before[: len(before) - shared]
                 other = before[-len(gold):] if len(before) >= len(gold) else before

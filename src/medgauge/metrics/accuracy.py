@@ -8,10 +8,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from medgauge.stats import Proportion, bootstrap_proportion, proportion_of
+from medgauge.stats import Proportion, proportion_of
+from medgauge.stats.clustered import MIN_CLUSTERS, clustered_proportion
 
-#: fewer clusters than this and the interval falls back to Wilson
-MIN_CLUSTERS = 10
+__all__ = ["MIN_CLUSTERS", "accuracy", "grouped"]
 
 
 def _correct(row: Mapping[str, Any]) -> bool | None:
@@ -30,11 +30,11 @@ def accuracy(items: Iterable[Mapping[str, Any]], *, clustered: bool = True,
     clusters = [r.get("cluster") for r in rows]
     if clustered and any(c is not None for c in clusters):
         ids = [c if c is not None else f"\x00item{i}" for i, c in enumerate(clusters)]
-        n_clusters = len(set(ids))
-        # A cluster bootstrap needs enough clusters to mean anything; with every item its own
-        # cluster it is just a worse Wilson interval.
-        if MIN_CLUSTERS <= n_clusters < len(ids):
-            return bootstrap_proportion(correct, ids, invalid=invalid, seed=seed)
+        # Items sharing an image or case: the cluster bootstrap or a design-effect Wilson
+        # interval, never narrower than Wilson (stats/clustered.py); with every item its own
+        # cluster it is plain Wilson.
+        if len(set(ids)) < len(ids):
+            return clustered_proportion(correct, ids, invalid=invalid, seed=seed)
     return proportion_of(correct, invalid)
 
 
