@@ -136,7 +136,7 @@ _WEAK = re.compile(
     r"\b(?:(?:most|more|best|highly|strongly)\s+)?(?:consistent\s+with|suggestive\s+of|suggests"
     r"|indicative\s+of|indicates?|diagnostic\s+of|characteristic\s+of|points?\s+(?:to|towards?)"
     r"|in\s+favou?r\s+of|favou?rs?|confirms?|explained\s+by|likely|diagnosis\s+(?:is|of)"
-    r"|represents|compatible\s+with|typical\s+of)\s+",
+    r"|represents|compatible\s+with|typical\s+of)[ \t]+",
     re.I,
 )
 _WEAK_AFTER = re.compile(
@@ -144,6 +144,8 @@ _WEAK_AFTER = re.compile(
     r"|best|right|most\s+consistent|most\s+appropriate|most\s+probable)\b",
     re.I,
 )
+_MARKED = re.compile(r"[-–—:(]\s*(?:most\s+likely|correct(?:\s+answer)?|best\s+answer|the\s+answer)"
+                     r"\s*\)?\s*[.!]?\s*$", re.I)
 _WEAK_NEG = re.compile(r"\b(?:not|n't|less|least|never|rather|against|would|if|unless|could)\W*"
                        r"(?:\w+\W+){0,2}$", re.I)
 _REFUSAL = re.compile(
@@ -397,7 +399,9 @@ def _from_letter_lines(text: str, options: dict[str, str]) -> str | None:
         return CONFLICT
     if not found:
         return None
-    return one_answer(found, options) or CONFLICT
+    # several different letter lines are a list, not an answer: later stages may still find
+    # the one marked ("B) ... - most likely"), else the letters stay ambiguous (invalid)
+    return one_answer(found, options)
 
 
 def _from_asserted_text(text: str, options: dict[str, str]) -> str | None:
@@ -424,6 +428,10 @@ def _from_asserted_text(text: str, options: dict[str, str]) -> str | None:
         ends = text_ends(before, options)
         if ends:
             got.add(one_answer(ends, options) or CONFLICT)
+    for line in text.splitlines():  # "B) Acute cholecystitis - most likely" in a list
+        item = _LIST_ITEM.match(line)
+        if item and item.group(1) in options and _MARKED.search(line):
+            got.add(item.group(1))
     if not got:
         return None
     if CONFLICT in got:
