@@ -52,8 +52,8 @@ class BlindProbe(Probe):
         blind = by_sample(it for it in items if it["variant"] == "blind")
         s_wv = acc_of(blind.values())
         details: dict[str, Any] = {"S_wv": prop_dict(s_wv)}
-        if blind and not any((it.get("metadata") or {}).get("images_removed")
-                             for it in blind.values()):
+        if blind and all((it.get("metadata") or {}).get("images_removed") == 0
+                         for it in blind.values()):
             nan = float("nan")
             return ProbeResult(cls.name, cls.headline, nan, nan, nan, s_wv.n, "higher", None,
                                None, {**details, "not_applicable":
