@@ -255,6 +255,18 @@ MEDMCQA_ROWS = [
 ]
 
 
+def test_medmcqa_ambiguous_cop_refused_and_duplicates_flagged(tmp_path: Path) -> None:
+    rows = [{**MEDMCQA_ROWS[0], "cop": 2, "opb": "Petechial rash", "opd": "Petechial rash"},
+            {**MEDMCQA_ROWS[1], "cop": 3}]
+    (tmp_path / "dev.json").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    with pytest.raises(MedgaugeError, match=r"dev.json: cop holds neither 0 nor 4"):
+        list(create_benchmark("medmcqa", tmp_path).samples())
+    items = list(create_benchmark("medmcqa", tmp_path, cop_base=1).samples())
+    assert [s.answer for s in items] == ["B", "C"]
+    assert items[0].metadata["duplicate_options"] == "B=D"
+    assert "duplicate_options" not in items[1].metadata
+
+
 def test_medmcqa_original_json_is_one_based(tmp_path: Path) -> None:
     (tmp_path / "dev.json").write_text("\n".join(json.dumps(r) for r in MEDMCQA_ROWS) + "\n")
     items = list(create_benchmark("medmcqa", tmp_path).samples())
@@ -267,11 +279,12 @@ def test_medmcqa_hf_parquet_is_zero_based(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "data" / "validation-00000.parquet")
     assert [s.answer for s in create_benchmark("medmcqa", tmp_path).samples()] == ["A", "D"]
-    # only 1..3 present: ambiguous, so the file type's convention (parquet: 0-based) applies;
-    # cop_base overrides it
+    # only 1..3 present: ambiguous (a small export came out shifted by one when this was
+    # guessed), so the loader refuses with one line until cop_base says which
     pq.write_table(pa.Table.from_pylist([{**MEDMCQA_ROWS[0], "cop": 1}]),
                    tmp_path / "data" / "validation-00000.parquet")
-    assert next(iter(create_benchmark("medmcqa", tmp_path).samples())).answer == "B"
+    with pytest.raises(MedgaugeError, match=r"neither 0 nor 4.*cop_base"):
+        next(iter(create_benchmark("medmcqa", tmp_path).samples()))
     assert next(iter(create_benchmark("medmcqa", tmp_path, cop_base="1").samples())).answer \
         == "A"
     assert next(iter(create_benchmark("medmcqa", tmp_path, cop_base=1).samples())).answer \

@@ -13,6 +13,7 @@ import pytest
 from conftest import wait_for_rows
 from medgauge.benchmarks.io import image_ref
 from medgauge.metrics import accuracy
+from medgauge.stats import wilson
 from medgauge.store import Store
 from medgauge.types import ItemResult, MedgaugeError, Sample
 from test_cli import medgauge
@@ -46,11 +47,13 @@ def test_symlinked_image_folders_are_inside_the_root_but_dotdot_is_not(tmp_path)
         image_ref(root, "../shared_storage/x.png", "data.jsonl:2")
 
 
-def test_few_clusters_fall_back_to_wilson():
+def test_few_clusters_fall_back_to_design_effect_wilson():
     rows = [{"correct": c, "error": None, "extracted": "x", "cluster": "case1"}
             for c in (True, False, True)]
     acc = accuracy(rows)
-    assert acc.method == "wilson" and acc.lo < acc.value < acc.hi
+    # one case: a design-effect Wilson interval, never narrower than Wilson for n = 3
+    lo, hi = wilson(2, 3)
+    assert acc.method == "wilson-deff" and acc.lo <= lo < acc.value < hi <= acc.hi
 
 
 def test_a_sample_is_stored_whole_or_not_at_all(tmp_path):

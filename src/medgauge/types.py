@@ -77,6 +77,8 @@ class Sample:
     yes/no/maybe), free text for ``open`` and a number written as text for ``number``.
     ``options`` maps letters to option texts in display order (empty unless ``mcq``).
     ``cluster`` groups items that share an image or a case, for clustered intervals.
+    ``answers`` holds further accepted reference answers (VQA-Med 2019 lists alternatives
+    separated by ``#``); a reply matching ``answer`` or any of them is correct.
     """
 
     id: str
@@ -89,6 +91,11 @@ class Sample:
     context: str | None = None
     labels: tuple[str, ...] = YES_NO
     cluster: str | None = None
+    answers: tuple[str, ...] = ()
+
+    def references(self) -> tuple[str, ...]:
+        """The gold answer followed by every further accepted answer, without repeats."""
+        return tuple(dict.fromkeys((self.answer, *self.answers)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from medgauge.benchmarks.io import (
     read_jsonl,
 )
 from medgauge.benchmarks.local import LocalBenchmark
+from medgauge.extract.options import duplicate_options
 from medgauge.prompts.templates import PromptTemplate, register
 from medgauge.types import MedgaugeError, Sample
 
@@ -52,7 +53,17 @@ def mcq_from_record(obj: dict[str, Any], where: str, sid: str,
     if gold is None:
         raise MedgaugeError(f"{where}: missing field 'answer_idx' (or 'label'/'answer')")
     return Sample(id=sid, question=stem, answer=answer_letter(gold, options, where),
-                  options=options, metadata=metadata, cluster=sid)
+                  options=options, metadata=flag_duplicates(options, metadata), cluster=sid)
+
+
+def flag_duplicates(options: dict[str, str], metadata: dict[str, Any]) -> dict[str, Any]:
+    """``metadata`` plus ``duplicate_options`` ("B=D") when options have identical text (a
+    real MedMCQA dev item lists "Petechial rash" as both B and D); the default scorer counts
+    such letters as one answer."""
+    groups = duplicate_options(options)
+    if not groups:
+        return metadata
+    return {**metadata, "duplicate_options": ";".join("=".join(g) for g in groups)}
 
 
 def _jsonl_mcq(path: Path, meta_fields: tuple[str, ...]) -> Iterator[Sample]:
@@ -90,11 +101,12 @@ class MedQA(LocalBenchmark):
         return None
 
 
-def _cop_base(values: list[int], default: int, where: Path) -> int:
+def _cop_base(values: list[int], where: Path) -> int:
     """MedMCQA's ``cop`` is 1-based (1..4) in the authors' JSON release (medmcqa/medmcqa,
     dev.json) and 0-based (0..3, a ClassLabel) in the Hugging Face parquet
     (openlifescienceai/medmcqa).  Decide from the values: a 0 means 0-based, a 4 means
-    1-based; with neither, the file type's convention."""
+    1-based; with neither (a small export) the convention cannot be told, and guessing it
+    would shift every answer by one: refuse and ask for ``cop_base``."""
     seen = set(values)
     if 0 in seen and 4 in seen:
         raise MedgaugeError(f"{where}: cop holds both 0 and 4; set cop_base=0 or cop_base=1")
@@ -102,7 +114,9 @@ def _cop_base(values: list[int], default: int, where: Path) -> int:
         return 0
     if 4 in seen:
         return 1
-    return default
+    raise MedgaugeError(
+        f"{where}: cop holds neither 0 nor 4, so 0- or 1-based counting cannot be told; "
+        "set --opt cop_base=0 (Hugging Face parquet) or cop_base=1 (the authors' JSON)")
 
 
 @benchmarks.register("medmcqa")
@@ -134,10 +148,8 @@ class MedMCQA(LocalBenchmark):
             files = [path] if self.opt("file") or self.root == path else find_split_files(
                 self.root or path, "validation")
             rows = ((f"{f}#{i}", row) for f in files for i, row in read_arrow_rows(f))
-            default = 0
         else:
             rows = ((f"{path}:{n}", row) for n, row in read_jsonl(path))
-            default = 1
         base_opt = self.choice("cop_base", ("auto", "0", "1"), "auto")
         base: int | None = None if base_opt == "auto" else int(base_opt)
         buffered: list[tuple[str, dict[str, Any]]] = []
@@ -149,7 +161,7 @@ class MedMCQA(LocalBenchmark):
             if base is None:  # read the whole (small) split once to learn the convention
                 buffered = [(where, row), *rows]
                 base = _cop_base([int(r["cop"]) for _, r in buffered if r.get("cop") is not None],
-                                 default, path)
+                                 path)
                 yield from (self._original(w, r, base) for w, r in buffered)
                 return
             yield self._original(where, row, base)
@@ -163,7 +175,8 @@ class MedMCQA(LocalBenchmark):
         sid = clean_text(row.get("id")) or where
         return Sample(id=sid, question=clean_text(field(row, "question", where)),
                       answer="ABCD"[cop], options=options, cluster=sid,
-                      metadata={k: clean_text(row[k]) for k in self.META if k in row})
+                      metadata=flag_duplicates(
+                          options, {k: clean_text(row[k]) for k in self.META if k in row}))
 
 
 @benchmarks.register("pubmedqa")

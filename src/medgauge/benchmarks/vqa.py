@@ -1,8 +1,11 @@
 """Closed/open radiology and pathology VQA: VQA-RAD, SLAKE, PathVQA, VQA-Med 2019.
 
-Every item becomes ``yesno`` when it is a closed question answered yes/no, otherwise ``open``
-(closed questions with other answers, e.g. "CT" or "left", are scored as open text).
-``metadata["answer_type_group"]`` keeps the benchmark's own closed/open split for breakdowns.
+Every item becomes ``yesno`` when it is a closed question answered yes/no (or with one of
+SLAKE's Chinese polar pairs), otherwise ``open``; closed questions with other answers ("left"
+to "left or right?", "normal" to "Is the heart normal?") are scored by the closed rules of the
+default scorer (either/or, polar gold).  ``metadata["answer_type_group"]`` keeps the
+benchmark's own closed/open split; where the benchmark has none (Hugging Face dumps, VQA-Med
+2019) it comes from the question's form (polar or either/or) or a yes/no gold.
 """
 
 from __future__ import annotations
@@ -23,24 +26,27 @@ from medgauge.benchmarks.io import (
     yesno_or_open,
 )
 from medgauge.benchmarks.local import IMAGES_OPTION, LocalBenchmark
+from medgauge.extract.closed import question_form
 from medgauge.types import ImageRef, MedgaugeError, Sample
 
 
 def vqa_sample(sid: str, question: str, answer: Any, closed: bool | None,
                images: tuple[ImageRef, ...], metadata: dict[str, Any],
-               cluster: str | None) -> Sample:
-    """``closed`` None means "infer from the answer" (HF dumps carry no answer type)."""
+               cluster: str | None, answers: tuple[str, ...] = ()) -> Sample:
+    """``closed`` None means "infer from the gold and the question's form" (HF dumps carry no
+    answer type): a yes/no gold, a polar question ("Is ...?", "...吗?") or an either/or one."""
     text, kind = yesno_or_open(answer)
     if closed is None:
-        closed = kind == "yesno"
+        closed = kind == "yesno" or question_form(clean_text(question)) != "open"
     labels: tuple[str, ...] = ("yes", "no")
     if closed and kind == "open" and text in _ZH_PAIRS:
         kind, labels = "yesno", _ZH_PAIRS[text]  # SLAKE's Chinese closed answers
     if not closed:
         text, kind = clean_text(answer), "open"
     meta = {"answer_type_group": "closed" if closed else "open", **metadata}
+    extra = tuple(a for a in answers if a and a != text)
     return Sample(id=sid, question=clean_text(question), answer=text, answer_type=kind,
-                  images=images, metadata=meta, cluster=cluster, labels=labels)
+                  images=images, metadata=meta, cluster=cluster, labels=labels, answers=extra)
 
 
 # SLAKE's Chinese closed answers come in affirmative/negative pairs; a closed item answered with
@@ -278,8 +284,9 @@ class VqaMed2019(LocalBenchmark):
                 )
             image_id = image_id.strip()
             ref = resolve(f"{image_id}.jpg", where)
+            alternatives = _alternatives(answer.strip())
             sample = vqa_sample(
                 f"{image_id}-{lineno}", question, answer, None, (ref,) if ref else (),
-                {"category": category.strip(), "answers": _alternatives(answer.strip()),
-                 "image_name": image_id}, image_id)
+                {"category": category.strip(), "answers": alternatives,
+                 "image_name": image_id}, image_id, tuple(alternatives))
             yield sample

@@ -1,14 +1,16 @@
 """Accuracy, the binary metric every closed benchmark declares: request errors apart, invalid and
-incomplete answers counted as wrong, and a 95% interval: a cluster bootstrap when items share an
-image or case (``cluster``), never narrower than Wilson's for the same n; Wilson otherwise.  The
+incomplete answers counted as wrong, and a 95% interval: for items sharing an image or case
+(``cluster``) a cluster bootstrap or a design-effect Wilson interval, never narrower than Wilson's
+for the same n (``stats/clustered.py``); Wilson otherwise.  The
 one accuracy used by the terminal, the report, compare and the probes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from medgauge.metrics.base import Estimate, Metric, as_items, cluster_labels, register
-from medgauge.stats import bootstrap_proportion, proportion_of
+from medgauge.metrics.base import Estimate, Metric, as_items, register
+from medgauge.stats import proportion_of
+from medgauge.stats.clustered import clustered_proportion
 from medgauge.types import Item
 
 
@@ -25,15 +27,14 @@ class Accuracy(Metric):
         rows = as_items(items)
         correct = [it.correct for it in rows]
         wrong_unparsed = [it.invalid for it in rows]
-        labels = cluster_labels(rows) if clustered else None
-        wilson = proportion_of(correct, wrong_unparsed)
-        p = wilson
-        if labels is not None:
-            boot = bootstrap_proportion(correct, labels, invalid=wrong_unparsed, seed=seed)
-            # a cluster bootstrap at 0% / 100% or with few discordant clusters can be narrower
-            # than Wilson's for the same n: never report less uncertainty than Wilson does
-            if boot.hi - boot.lo >= wilson.hi - wilson.lo:
-                p = boot
+        clusters = [it.cluster for it in rows]
+        ids = [c if c is not None else f"\x00item{i}" for i, c in enumerate(clusters)]
+        if clustered and len(set(ids)) < len(ids):
+            # items sharing an image or case: the cluster bootstrap or a design-effect Wilson
+            # interval, never narrower than Wilson (stats/clustered.py)
+            p = clustered_proportion(correct, ids, invalid=wrong_unparsed, seed=seed)
+        else:
+            p = proportion_of(correct, wrong_unparsed)
         return Estimate("accuracy", p.value, p.lo, p.hi, p.n, p.invalid,
                         sum(it.incomplete for it in rows), p.errors, p.method, True, p.k)
 

@@ -31,11 +31,10 @@ import numpy as np
 
 from medgauge.registry import Registry
 from medgauge.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap_mean, percentile_interval
+from medgauge.stats.clustered import MIN_CLUSTERS  # fewer clusters: item-level intervals
 from medgauge.types import Item, MedgaugeError
 
 MetricKind = Literal["binary", "mean", "corpus"]
-#: fewer clusters than this and a clustered interval falls back to the item-level one
-MIN_CLUSTERS = 10
 #: resamples of a corpus metric's bootstrap (each recomputes the metric on all items)
 CORPUS_RESAMPLES = 1000
 

@@ -51,6 +51,12 @@ class BlindProbe(Probe):
         blind = by_sample(it for it in items if it["variant"] == "blind")
         s_wv = acc_of(blind.values())
         details: dict[str, Any] = {"S_wv": prop_dict(s_wv)}
+        if blind and all((it.get("metadata") or {}).get("images_removed") == 0
+                         for it in blind.values()):
+            nan = float("nan")
+            return ProbeResult(cls.name, cls.headline, nan, nan, nan, s_wv.n, "higher", None,
+                               None, {**details, "not_applicable":
+                                      "text-only benchmark: no image to remove"})
         right_blind = sorted(i for i, it in blind.items() if is_correct(it))
         details["right_without_image"] = len(right_blind)
         details["right_without_image_ids"] = right_blind[:50]

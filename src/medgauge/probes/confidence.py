@@ -231,9 +231,21 @@ class ConfidenceProbe(Probe):
         scores = confidence_scores(rows)
         conf = [float(r["confidence"] or 0.0) for r in rows]
         right = [bool(r["correct"]) for r in rows]
-        lo, hi = _bootstrap_ece(conf, right)
         ids = [str(r["sample_id"]) for r in rows]
         clean_acc = clean_accuracy(clean, ids)
+        stated = sum((r.get("metadata") or {}).get("verbal_confidence") is not None
+                     for r in rows)
+        scores["invalid_rate"] = scores["invalid"] / len(rows) if rows else float("nan")
+        if not stated:  # no confidence to calibrate: an ECE of 0 would be a made-up number
+            scores["not_applicable"] = (
+                f"no valid confidence in {len(rows)} answers (invalid rate "
+                f"{100 * scores['invalid_rate']:.0f}%)" if rows else "no answers")
+            nan = float("nan")
+            return ProbeResult(cls.name, cls.headline, nan, nan, nan, len(rows), "lower",
+                               None if clean_acc is None or clean_acc.n == 0 else
+                               clean_acc.value, None if clean_acc is None else clean_acc.n,
+                               scores, "bootstrap")
+        lo, hi = _bootstrap_ece(conf, right)
         return ProbeResult(cls.name, cls.headline, scores["all"]["ece"], lo, hi, len(rows),
                            "lower", None if clean_acc is None or clean_acc.n == 0 else
                            clean_acc.value, None if clean_acc is None else clean_acc.n, scores,

@@ -70,8 +70,11 @@ class LeadingProbe(Probe):
         wrong = pick_wrong(sample, rng)
         if wrong is None:
             return None
+        # templates that speak of an image are for items with one; text-only items get the
+        # templates marked `images: false`
         usable = [t for t in self.templates
-                  if sample.answer_type in t.get("types", ["mcq", "yesno"])]
+                  if sample.answer_type in t.get("types", ["mcq", "yesno"])
+                  and bool(t.get("images", True)) == bool(sample.images)]
         forced = self.options.get("template")
         if forced is not None:
             usable = [t for t in usable if t["name"] == forced]

@@ -142,6 +142,9 @@ class MismatchProbe(Probe):
             scores["clean_flag_rate"] = hits / len(base) if base else float("nan")
         confident = rate(scores["confident"], scores["answered"])
         ids = [str(r["sample_id"]) for r in rows]
+        if not scores["answered"]:
+            scores["not_applicable"] = "no mismatched pairs (n = 0): needs images with a " \
+                "swappable attribute"
         return result(cls.name, cls.headline, confident, "lower", clean_accuracy(clean, ids),
                       scores)
 

@@ -133,7 +133,8 @@ def _detail_text(summary: dict[str, Any]) -> str:
 
 def _value_text(s: dict[str, Any]) -> str:
     if s["value"] is None:
-        return "-"
+        reason = (s.get("details") or {}).get("not_applicable")
+        return f"n/a ({reason})" if reason else "n/a"
     text = f"{100 * s['value']:.1f}"
     if s["lo"] is not None and s["hi"] is not None:
         text += f" [{100 * s['lo']:.1f}, {100 * s['hi']:.1f}]"

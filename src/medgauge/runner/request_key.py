@@ -43,7 +43,9 @@ def sample_fingerprint(sample: Sample) -> str:
     """What a stored item was scored against: question, gold answer, options, images (paths),
     context.  A rerun re-solves a sample whose fingerprint changed (edited benchmark data)
     instead of keeping its old score; unchanged requests still come from the response cache."""
-    blob = json.dumps([sample.question, sample.answer, sample.answer_type, sample.options,
-                       [i.path for i in sample.images], sample.context, list(sample.labels)],
-                      ensure_ascii=False, sort_keys=True)
+    fields = [sample.question, sample.answer, sample.answer_type, sample.options,
+              [i.path for i in sample.images], sample.context, list(sample.labels)]
+    if sample.answers:  # extra accepted references (only when present: old fingerprints hold)
+        fields.append(list(sample.answers))
+    blob = json.dumps(fields, ensure_ascii=False, sort_keys=True)
     return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()

@@ -18,6 +18,7 @@ from medgauge.stats.calibration import (
     overconfidence_rate,
     reliability,
 )
+from medgauge.stats.clustered import clustered_proportion, design_effect
 from medgauge.stats.join import Joined, join_by_id
 from medgauge.stats.macro import MacroAverage, macro_average
 from medgauge.stats.multiple import holm, holm_reject
@@ -43,6 +44,8 @@ __all__ = [
     "bootstrap_mean",
     "bootstrap_proportion",
     "brier",
+    "clustered_proportion",
+    "design_effect",
     "ece",
     "holm",
     "holm_reject",

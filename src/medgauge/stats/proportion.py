@@ -49,7 +49,8 @@ class Proportion:
 
     ``value = k / n`` where ``n`` counts answered items (``invalid`` ones included, scored wrong)
     and ``errors`` counts failed requests that are reported apart and excluded from ``n``.
-    ``method`` names how ``lo``/``hi`` were computed (``wilson`` or ``cluster-bootstrap``).
+    ``method`` names how ``lo``/``hi`` were computed (``wilson``, ``cluster-bootstrap`` or
+    ``wilson-deff``; see stats/clustered.py).
     """
 
     value: float
