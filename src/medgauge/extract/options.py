@@ -23,6 +23,7 @@ rash") are the same answer (``same_option``).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from functools import lru_cache
@@ -80,13 +81,16 @@ def strict_words(text: str) -> str:
 
 def option_canon(options: dict[str, str], strict: bool = False) -> dict[str, str]:
     """Letter -> canonical (or strict) text; options whose text is empty are left out."""
+    return dict(_option_canon(tuple(options.items()), strict))
+
+
+@functools.lru_cache(maxsize=4096)
+def _option_canon(options: tuple[tuple[str, str], ...], strict: bool
+                  ) -> tuple[tuple[str, str], ...]:
+    # benchmarks repeat the same option lists (yes/no, A-D of one item asked several ways):
+    # normalise each list once
     norm = strict_words if strict else canonical_words
-    out = {}
-    for key, value in options.items():
-        canon = norm(value)
-        if canon:
-            out[key] = canon
-    return out
+    return tuple((key, canon) for key, value in options if (canon := norm(value)))
 
 
 def same_option(options: dict[str, str], a: str | None, b: str | None) -> bool:

@@ -126,11 +126,14 @@ _TUPLE_FIELDS = {f.name for f in dataclasses.fields(Sample)
                  if f.default_factory is dataclasses.MISSING and isinstance(f.default, tuple)}
 
 
+_TARGET_FIELDS = tuple(f.name for f in dataclasses.fields(Sample)
+                       if f.name not in ("images", "metadata"))
+
+
 def target_json(sample: Sample) -> str:
     """What scoring needs of a sample (no images; metadata is stored with the item)."""
-    data = {f.name: getattr(sample, f.name) for f in dataclasses.fields(Sample)
-            if f.name not in ("images", "metadata")}
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=list)
+    return json.dumps({name: getattr(sample, name) for name in _TARGET_FIELDS},
+                      ensure_ascii=False, sort_keys=True, default=list)
 
 
 def target_sample(blob: str, metadata: dict[str, Any]) -> Sample:
