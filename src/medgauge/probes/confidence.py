@@ -36,6 +36,7 @@ from medgauge.probes.common import (
     choices,
     clean_accuracy,
     gold_choice,
+    is_invalid,
 )
 from medgauge.prompts.templates import PromptTemplate, format_options, render
 from medgauge.runner.solver import SolveContext, solvers
@@ -276,12 +277,12 @@ def confidence_scores(rows: list[Item]) -> dict[str, Any]:
     aligned log score."""
     conf = [float(r.get("confidence") or 0.0) for r in rows]
     right = [bool(r.get("correct")) for r in rows]
-    valid = [i for i, r in enumerate(rows) if r.get("extracted") is not None]
+    valid = [i for i, r in enumerate(rows) if not is_invalid(r)]
     lp = [(float(m["logprob_confidence"]), bool(r.get("correct"))) for r in rows
           if (m := r.get("metadata") or {}).get("logprob_confidence") is not None]
     scores = [aligned_score(
         (r.get("metadata") or {}).get("verbal_confidence"),
-        None if r.get("extracted") is None else bool(r.get("correct"))) for r in rows]
+        None if is_invalid(r) else bool(r.get("correct"))) for r in rows]
     return {
         "all": calibration(conf, right),
         "valid": calibration([conf[i] for i in valid], [right[i] for i in valid]),

@@ -36,6 +36,7 @@ from medgauge.probes.common import (
     check_options,
     clean_accuracy,
     is_correct,
+    is_invalid,
     norm_answer,
     prop_dict,
     rate,
@@ -165,9 +166,8 @@ def pair_scores(rows: list[Item], category: str | None = None) -> dict[str, Any]
     n = len(complete)
     individual = sum(is_correct(a) + is_correct(b) for a, b in complete)
     set_correct = sum(is_correct(a) and is_correct(b) for a, b in complete)
-    invalid = sum((a.get("extracted") is None) + (b.get("extracted") is None) for a, b in complete)
-    valid_pairs = [(a, b) for a, b in complete
-                   if a.get("extracted") is not None and b.get("extracted") is not None]
+    invalid = sum(is_invalid(a) + is_invalid(b) for a, b in complete)
+    valid_pairs = [(a, b) for a, b in complete if not is_invalid(a) and not is_invalid(b)]
     confused = sum(norm_answer(a["extracted"]) == norm_answer(b["extracted"])
                    for a, b in valid_pairs)
     non_confused = len(valid_pairs) - confused
