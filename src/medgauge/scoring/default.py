@@ -10,6 +10,8 @@
   diagnoses does not match one of them.
 - ``number``: ``extract_number``; correct when ``|got - gold| <= tolerance`` where the tolerance
   is ``Sample.metadata["tolerance"]`` (absolute) or, by default, 1e-9 relative.
+- ``report``: scoring/report.py (cleaned report, per-report ROUGE-L and CheXpert CE F1;
+  correct when the CheXpert labels equal the reference's).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from medgauge.extract import (
 )
 from medgauge.metrics.text import text_scores
 from medgauge.scoring.base import Judgement, Scorer, register
+from medgauge.scoring.report import score_report
 from medgauge.types import MedgaugeError, Sample
 
 OPEN_MIN_PRECISION = 0.5
@@ -69,7 +72,7 @@ def score_number(sample: Sample, text: str) -> Judgement:
 
 
 _BY_TYPE: dict[str, Scorer] = {"mcq": score_mcq, "yesno": score_yesno, "open": score_open,
-                               "number": score_number}
+                               "number": score_number, "report": score_report}
 
 
 def _scorer(rules: dict[str, Scorer]) -> Scorer:
