@@ -108,7 +108,7 @@ _STRUCTURES: dict[str, tuple[str, ...]] = {
         r"heart and mediastinum", r"cardiac and mediastinal contours",
     ),
 }
-_STATE_NORMAL = (r"(?:is |are |appears? |remains? |stable and |otherwise |grossly )*"
+_STATE_NORMAL = (r"(?:is |are |appears? |remains? |stable and |otherwise |grossly |at |the )*"
                  r"(?:normal|within normal limits|unremarkable|not enlarged|top normal|"
                  r"upper limits of normal|upper normal|stable|unchanged)")
 _STATE_ABNORMAL = (r"(?:is |are |appears? |remains? |mildly |moderately |markedly |slightly |"
