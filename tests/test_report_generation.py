@@ -182,3 +182,23 @@ def test_phantom_report_reference_scores_one_and_no_nodule_scores_the_truth():
         assert expected[n] in s.answer
         for nodule in s.metadata["nodules"]:
             assert f"{nodule['side']} lung" in s.answer
+
+
+def test_r2gen_reference_option_and_scoring_decoded_references(iu):
+    from medgauge.metrics.nlg import clean_report, coco_scores
+
+    samples = list(create_benchmark("iu-xray", iu, r2gen_reference="true").samples())
+    decoded = [s.metadata["r2gen_reference"] for s in samples]
+    assert max(len(d.split()) for d in decoded) == 59
+    unk = [d for d in decoded if "<unk>" in d]
+    assert unk and all(len(d.split()) == len(clean_report(s.answer).split())
+                       for s, d in zip(samples, decoded, strict=True) if len(d.split()) < 59)
+    refs = [[d] for d in decoded[:40]]
+    # an R2Gen-family model writes "<unk>" too: cleaning keeps the token on both sides
+    assert coco_scores(decoded[:40], refs, metrics=("BLEU-4", "ROUGE-L")) == pytest.approx(
+        {"BLEU-4": 1.0, "ROUGE-L": 1.0})
+    preds = [d.replace("<unk>", "word") for d in decoded[:40]]
+    as_given = coco_scores(preds, refs, references_cleaned=True, metrics=("BLEU-1",))
+    assert as_given["BLEU-1"] < 1.0
+    with pytest.raises(MedgaugeError, match="r2gen_reference"):
+        list(create_benchmark("mimic-cxr", MIMIC, r2gen_reference="maybe").samples())

@@ -19,9 +19,14 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from medgauge.benchmarks.base import benchmarks
-from medgauge.benchmarks.io import ImageResolver, clean_text, read_csv
+from medgauge.benchmarks.io import ImageResolver, clean_text, option_bool, read_csv
 from medgauge.benchmarks.local import IMAGES_OPTION, LocalBenchmark
-from medgauge.benchmarks.r2gen import REPORT_INSTRUCTION, SPLITS, report_samples
+from medgauge.benchmarks.r2gen import (
+    R2GEN_REFERENCE_OPTION,
+    REPORT_INSTRUCTION,
+    SPLITS,
+    report_samples,
+)
 from medgauge.types import MedgaugeError, Sample
 
 ANNOTATION_FILES = ("annotation.json", "r2gen_annotation.json")
@@ -62,6 +67,7 @@ class IUXray(LocalBenchmark):
         "file": "r2gen layout: the annotation file to read",
         "image_root": "image folder (default images/images_normalized or images/)",
         "images": REPORT_IMAGES_OPTION,
+        "r2gen_reference": R2GEN_REFERENCE_OPTION,
     }
 
     def samples(self) -> Iterator[Sample]:
@@ -73,7 +79,8 @@ class IUXray(LocalBenchmark):
             split = self.choice("split", SPLITS, "test")
             path = self.locate(*ANNOTATION_FILES, what="R2Gen annotation file")
             yield from report_samples(path, split, report_images(self, *IMAGE_FOLDERS),
-                                      cleaning="iu_xray", dataset="iu_xray")
+                                      cleaning="iu_xray", dataset="iu_xray",
+                                      r2gen_reference=self._r2gen_reference())
         else:
             yield from self._openi()
 
@@ -108,3 +115,6 @@ class IUXray(LocalBenchmark):
                     "n_images": len(files), "problems": clean_text(row.get("Problems"))}
             yield Sample(id=f"openi-{uid}", question=REPORT_INSTRUCTION, answer=text,
                          answer_type="report", images=refs, metadata=meta, cluster=uid)
+
+    def _r2gen_reference(self) -> bool:
+        return option_bool(self.opt("r2gen_reference", False), "r2gen_reference")

@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from medgauge.benchmarks.base import benchmarks
+from medgauge.benchmarks.io import option_bool
 from medgauge.benchmarks.iu_xray import REPORT_IMAGES_OPTION, report_images
 from medgauge.benchmarks.local import LocalBenchmark
-from medgauge.benchmarks.r2gen import SPLITS, report_samples
+from medgauge.benchmarks.r2gen import R2GEN_REFERENCE_OPTION, SPLITS, report_samples
 from medgauge.types import Sample
 
 
@@ -35,10 +36,15 @@ class MimicCXR(LocalBenchmark):
         "file": "the annotation file to read (default annotation.json)",
         "image_root": "image folder (default files/ or images/)",
         "images": REPORT_IMAGES_OPTION,
+        "r2gen_reference": R2GEN_REFERENCE_OPTION,
     }
 
     def samples(self) -> Iterator[Sample]:
         split = self.choice("split", SPLITS, "test")
         path = self.locate("annotation.json", what="R2Gen annotation file")
         yield from report_samples(path, split, report_images(self, "files", "images"),
-                                  cleaning="mimic_cxr", dataset="mimic_cxr")
+                                  cleaning="mimic_cxr", dataset="mimic_cxr",
+                                  r2gen_reference=self._r2gen_reference())
+
+    def _r2gen_reference(self) -> bool:
+        return option_bool(self.opt("r2gen_reference", False), "r2gen_reference")

@@ -22,6 +22,12 @@ from medgauge.prompts.templates import PromptTemplate, register
 from medgauge.types import MedgaugeError, Sample
 
 SPLITS = ("train", "val", "test")
+#: R2Gen's tokenizer settings per dataset (its train_*.sh): word-count threshold of the
+#: vocabulary and max_seq_length - 1, the longest reference its decoder returns.
+R2GEN_DECODING = {"iu_xray": (3, 59), "mimic_cxr": (10, 99)}
+R2GEN_REFERENCE_OPTION = ("true: also store metadata['r2gen_reference'], the reference as "
+                          "R2Gen's test loop scores it (<unk> for rare training words, cut to "
+                          "59/99 tokens); default false")
 #: The instruction of report-generation samples (a short findings request, as in the
 #: report-generation prompts of MedEvalKit and LLaVA-Rad).
 REPORT_INSTRUCTION = ("You are given a chest X-ray study. Write the findings section of the "
@@ -52,10 +58,24 @@ def annotation_split(path: Path, split: str) -> list[dict[str, Any]]:
     return entries
 
 
+def r2gen_decoder(path: Path, cleaning: str) -> Any:
+    """A function report -> the reference R2Gen's decoder would return (vocabulary from the
+    cleaned training reports of the same annotation file, ``R2GEN_DECODING`` settings)."""
+    from medgauge.metrics.nlg import clean_report, r2gen_reference, r2gen_vocabulary
+
+    threshold, max_tokens = R2GEN_DECODING[cleaning]
+    train = [e.get("report") or "" for e in annotation_split(path, "train")
+             if isinstance(e, dict)]
+    vocab = r2gen_vocabulary([clean_report(r, cleaning) for r in train], threshold)
+    return lambda report: r2gen_reference(clean_report(report, cleaning), vocab, max_tokens)
+
+
 def report_samples(path: Path, split: str, images: ImageResolver, *, cleaning: str,
-                   dataset: str) -> Iterator[Sample]:
+                   dataset: str, r2gen_reference: bool = False) -> Iterator[Sample]:
     """Samples of an R2Gen annotation split; roles ``frontal``/``lateral`` for two-image IU
-    studies, none otherwise."""
+    studies, none otherwise.  ``r2gen_reference`` adds ``metadata["r2gen_reference"]``
+    (``r2gen_decoder``; score it with ``references_cleaned=True``)."""
+    decode = r2gen_decoder(path, cleaning) if r2gen_reference else None
     for i, entry in enumerate(annotation_split(path, split)):
         where = f"{path}: {split}[{i}]"
         if not isinstance(entry, dict):
@@ -78,6 +98,8 @@ def report_samples(path: Path, split: str, images: ImageResolver, *, cleaning: s
         for key in ("study_id", "subject_id"):
             if key in entry:
                 meta[key] = clean_text(entry[key])
+        if decode is not None:
+            meta["r2gen_reference"] = decode(report)
         cluster = meta.get("subject_id") or sid
         yield Sample(id=sid, question=REPORT_INSTRUCTION, answer=report.strip(),
                      answer_type="report", images=refs, metadata=meta, cluster=str(cluster))

@@ -21,7 +21,9 @@ and then " 2. " ... " 5. " by ". "; (4) strip, lower-case and split into sentenc
 " . " and append " .".  ``mimic_cxr`` first replaces newlines by spaces, collapses "__" to "_"
 (7 passes) and double spaces (6 passes), replaces ".." by "." eight times, then applies (2)-(6).
 R2Gen then splits the result on whitespace, so the text scored here is
-``" ".join(clean(report).split())`` (an empty report becomes ".").
+``" ".join(clean(report).split())`` (an empty report becomes ".").  One addition: the literal
+token ``<unk>`` (R2Gen's unknown word, in its decoded references and its models' outputs) is
+kept as it is, where R2Gen's rules would make it "unk"; R2Gen itself never cleans decoded text.
 
 R2Gen's own test loop scores *decoded* references: words seen fewer than ``threshold`` times in
 the training reports become ``<unk>`` and references are cut to ``max_seq_length - 1`` tokens
@@ -65,13 +67,18 @@ _DROP_CLASS = re.compile(r"[.,?;*!%^&_+()\x3a-\x5b\]{}]")
 _DROP_CHARS = str.maketrans("", "", "\"/\\'")
 
 
+_UNK, _UNK_SLOT = "<unk>", "\x00unk\x00"
+
+
 def _clean(report: str, prefix: tuple[tuple[str, str], ...]) -> str:
-    text = report
+    # R2Gen's own "<unk>" token (in decoded references and R2Gen-family outputs) is kept whole;
+    # R2Gen never cleans decoded text, and its rules would turn it into "unk".
+    text = report.replace(_UNK, _UNK_SLOT)
     for old, new in prefix + _NUMBERING:
         text = text.replace(old, new)
     sentences = text.strip().lower().split(". ")
     cleaned = [_DROP_CLASS.sub("", s.translate(_DROP_CHARS).strip().lower()) for s in sentences]
-    return " . ".join(cleaned) + " ."
+    return (" . ".join(cleaned) + " .").replace(_UNK_SLOT, _UNK)
 
 
 def clean_report_iu_xray(report: str) -> str:
@@ -211,11 +218,14 @@ def ptb_tokenize(texts: Sequence[str]) -> list[str]:
 
 def prepare_texts(predictions: Sequence[str], references: Sequence[Sequence[str]], *,
                   cleaning: str | None = "iu_xray", tokenizer: str = "r2gen",
-                  ) -> tuple[list[str], list[list[str]]]:
+                  references_cleaned: bool = False) -> tuple[list[str], list[list[str]]]:
     """Cleaned (and, for ``tokenizer="ptb"``, PTB-tokenised) predictions and references.
 
     ``predictions``: one generated report per item; ``references``: one or more reference
-    reports per item.  Errors: lengths differ, an item without references, unknown options."""
+    reports per item.  ``references_cleaned``: the references are already in scoring form
+    (e.g. ``r2gen_reference`` output, whose ``<unk>`` a second cleaning would damage) and only
+    their whitespace is collapsed.  Errors: lengths differ, an item without references,
+    unknown options."""
     if len(predictions) != len(references):
         raise MedgaugeError(f"report metrics: {len(predictions)} predictions for "
                             f"{len(references)} reference lists")
@@ -225,7 +235,8 @@ def prepare_texts(predictions: Sequence[str], references: Sequence[Sequence[str]
     for i, r in enumerate(references):
         if isinstance(r, str) or not r:
             raise MedgaugeError(f"report metrics: item {i} needs a non-empty list of references")
-        refs.append([clean_report(x or "", cleaning) for x in r])
+        refs.append([clean_report(x or "", None if references_cleaned else cleaning)
+                     for x in r])
     preds = [clean_report(p or "", cleaning) for p in predictions]
     if tokenizer == "ptb":
         flat = ptb_tokenize(preds + [x for r in refs for x in r])
@@ -319,7 +330,8 @@ class CocoCorpus:
     @classmethod
     def build(cls, predictions: Sequence[str], references: Sequence[Sequence[str]], *,
               cleaning: str | None = "iu_xray", tokenizer: str = "r2gen",
-              metrics: Sequence[str] = COCO_METRICS) -> CocoCorpus:
+              metrics: Sequence[str] = COCO_METRICS,
+              references_cleaned: bool = False) -> CocoCorpus:
         """Clean, tokenise and score ``predictions`` (one text per item) against
         ``references`` (a list of texts per item).  One METEOR Java process per call."""
         unknown = [m for m in metrics if m not in COCO_METRICS]
@@ -329,7 +341,7 @@ class CocoCorpus:
         if not predictions:
             raise MedgaugeError("report metrics: no predictions to score")
         preds, refs = prepare_texts(predictions, references, cleaning=cleaning,
-                                    tokenizer=tokenizer)
+                                    tokenizer=tokenizer, references_cleaned=references_cleaned)
         res = {i: [p] for i, p in enumerate(preds)}
         gts = dict(enumerate(refs))
         corpus: dict[str, float] = {}
@@ -414,7 +426,7 @@ def _bleu_statistics(preds: list[str], refs: list[list[str]]) -> np.ndarray:
 def coco_scores(predictions: Sequence[str], references: Sequence[Sequence[str]], *,
                 indexes: Sequence[int] | None = None, cleaning: str | None = "iu_xray",
                 tokenizer: str = "r2gen", metrics: Sequence[str] = COCO_METRICS,
-                ) -> dict[str, float]:
+                references_cleaned: bool = False) -> dict[str, float]:
     """Corpus BLEU-1..4, METEOR, ROUGE-L, CIDEr of ``predictions`` against ``references``,
     exactly as pycocoevalcap's scorers compute them on the (cleaned) texts.
 
@@ -429,7 +441,7 @@ def coco_scores(predictions: Sequence[str], references: Sequence[Sequence[str]],
         predictions = [predictions[i] for i in idx]
         references = [references[i] for i in idx]
     return CocoCorpus.build(predictions, references, cleaning=cleaning, tokenizer=tokenizer,
-                            metrics=metrics).corpus
+                            metrics=metrics, references_cleaned=references_cleaned).corpus
 
 
 def corpus_bleu(stats: np.ndarray) -> list[float]:
