@@ -202,3 +202,31 @@ def test_r2gen_reference_option_and_scoring_decoded_references(iu):
     assert as_given["BLEU-1"] < 1.0
     with pytest.raises(MedgaugeError, match="r2gen_reference"):
         list(create_benchmark("mimic-cxr", MIMIC, r2gen_reference="maybe").samples())
+
+
+def test_report_metrics_with_intervals_and_paired_differences(iu):
+    from medgauge.metrics.nlg import COCO_METRICS, coco_scores
+    from medgauge.metrics.report_gen import CE_METRICS, paired_report_metrics, report_metrics
+
+    samples = list(create_benchmark("iu-xray", iu).samples())[:150]
+    refs = [[s.answer] for s in samples]
+    shifted = [samples[(i + 1) % 150].answer for i in range(150)]
+    mixed = [s.answer if i % 3 == 0 else shifted[i] for i, s in enumerate(samples)]
+    est = report_metrics(mixed, refs, n_resamples=200, seed=1)
+    assert set(est) == set(COCO_METRICS) | set(CE_METRICS)
+    direct = coco_scores(mixed, refs)
+    for name, e in est.items():
+        assert e.lo <= e.value <= e.hi and e.n == 150 and e.method == "bootstrap", name
+        if name in direct:
+            assert e.value == pytest.approx(direct[name], abs=1e-12)
+    assert est["BLEU-4"].hi - est["BLEU-4"].lo > 0.01
+    # clusters: pairs of studies resampled together
+    clustered = report_metrics(mixed, refs, clusters=[i // 2 for i in range(150)],
+                               n_resamples=100)
+    assert clustered["ROUGE-L"].method == "cluster-bootstrap"
+    diff = paired_report_metrics(mixed, shifted, refs, n_resamples=200)
+    # copying the reference for a third of the studies is better on every metric
+    for name in ("BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "CE-F1-micro"):
+        assert diff[name].lo > 0, (name, diff[name])
+    same = paired_report_metrics(mixed, mixed, refs, n_resamples=20)
+    assert all(e.value == e.lo == e.hi == 0 for e in same.values())
