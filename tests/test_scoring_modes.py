@@ -88,8 +88,8 @@ def test_default_number_tolerance_and_bad_gold() -> None:
 
 
 def test_default_unknown_type() -> None:
-    odd = Sample(id="x", question="?", answer="a", answer_type="report")  # type: ignore[arg-type]
-    with pytest.raises(MedgaugeError, match="unknown answer_type 'report'"):
+    odd = Sample(id="x", question="?", answer="a", answer_type="essay")  # type: ignore[arg-type]
+    with pytest.raises(MedgaugeError, match="unknown answer_type 'essay'"):
         default_scorer(odd, "text")
 
 

@@ -75,6 +75,12 @@ def _paired_corpus(metric: Any, ia: list[Item], ib: list[Item], *, names: tuple[
                                 excluded=excluded, n_resamples=n_resamples, seed=seed)
     xs = [x for x, _ in pairs]
     ys = [y for _, y in pairs]
+    if hasattr(metric, "paired"):  # the metric resamples itself (report-generation metrics)
+        r = metric.paired(xs, ys, n_resamples=n_resamples, seed=seed)
+        return PairedComparison(r.n, r.mean_a, r.mean_b, r.diff, r.lo, r.hi, r.outcome, None,
+                                0, 0, dropped_a=joined.dropped_left,
+                                dropped_b=joined.dropped_right, excluded=excluded,
+                                n_resamples=r.n_resamples, seed=seed)
     va, vb = metric.compute(xs), metric.compute(ys)
     rng = np.random.default_rng(seed)
     reps = np.empty(n_resamples)

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-AnswerType = Literal["mcq", "yesno", "open", "number"]
+AnswerType = Literal["mcq", "yesno", "open", "number", "report"]
 YES_NO: tuple[str, ...] = ("yes", "no")
 
 #: Value of an extracted answer when nothing could be parsed.  Kept as ``None`` in Python and

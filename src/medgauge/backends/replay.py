@@ -3,8 +3,9 @@
 This is how ``medgauge score`` re-scores external predictions: the file's raw responses go through
 exactly the same runner, store, extraction and metrics as a live model's.  The file is JSONL or CSV
 with an id column (default ``id``) or, failing that, the question text (``question``), and the raw
-response (default ``response``; ``prediction``, ``output``, ``answer_raw`` and ``text`` are also
-recognised).  A sample with no prediction is a request error (reported apart), not a wrong answer.
+response (default ``response``; ``prediction``, ``output``, ``answer_raw``, ``text`` and
+``report`` are also recognised).  A sample with no prediction is a request error (reported
+apart), not a wrong answer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from medgauge.backends.base import Backend, backends
 from medgauge.types import MedgaugeError, Request, Response
 
-_RESPONSE_COLUMNS = ("response", "prediction", "output", "answer_raw", "text")
+_RESPONSE_COLUMNS = ("response", "prediction", "output", "answer_raw", "text", "report")
 
 
 def _normalise_question(text: str) -> str:

@@ -27,6 +27,8 @@ class Benchmark(ABC):
     prompt: ClassVar[str] = "default"
     #: Metadata fields results are broken down by by default.
     group_by: ClassVar[tuple[str, ...]] = ()
+    #: Declared metrics (``medgauge.metrics``); the first is the headline.
+    metrics: ClassVar[tuple[str, ...]] = ("accuracy",)
     #: Scoring modes this benchmark supports beyond ``default``.
     scoring_modes: ClassVar[tuple[str, ...]] = ()
     #: Whether ``root`` may be omitted (the phantom benchmark generates itself).

@@ -38,23 +38,29 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboa
     labels = {metric_label(r["est"]) for r in rows}
     one = len(labels) == 1
     values = [pct(r["est"]) for r in rows]
-    table.add_column("benchmark", overflow="fold")
-    table.add_column("model", overflow="fold")
+    table.add_column("benchmark", overflow="fold", min_width=9)
+    table.add_column("model", overflow="fold", min_width=12)
     if not one:
-        table.add_column("metric", overflow="fold")
+        table.add_column("metric", no_wrap=True)
     head = f"{next(iter(labels))} [95% CI]" if one else "value [95% CI]"
+    if not one and any(r["est"].scale == 100 for r in rows):
+        table.caption = "values in % except metrics on another scale (CIDEr)"
     table.add_column(head, justify="right", no_wrap=True,
                      min_width=max([len(v) for v in values] + [10]))
     for col in ("n", "invalid", "errors"):
         table.add_column(col, justify="right", no_wrap=True)
     table.add_column("run", style="dim", no_wrap=True, min_width=8, max_width=8)
     previous = None
+    previous_model: tuple[str, str] | None = None
     for r, value in zip(rows, values, strict=True):
         est: Estimate = r["est"]
         invalid = str(est.invalid) + (f"+{est.incomplete}i" if est.incomplete else "")
-        cells = [r["benchmark"] if r["benchmark"] != previous else "", r["model"]]
+        same = (r["benchmark"], r["model"]) == previous_model
+        cells = [r["benchmark"] if r["benchmark"] != previous else "",
+                 "" if same else r["model"]]
+        previous_model = (r["benchmark"], r["model"])
         if not one:
-            cells.append(metric_label(est))
+            cells.append(est.metric)
         table.add_row(*cells, value, str(est.n), invalid, str(est.errors), r["run_id"][:8])
         previous = r["benchmark"]
     return table

@@ -21,6 +21,8 @@ answers (``Sample.answers``); matching any of them is correct.
   candidate diagnoses does not match one of them.
 - ``number``: ``extract_number``; correct when ``|got - gold| <= tolerance`` where the tolerance
   is ``Sample.metadata["tolerance"]`` (absolute) or, by default, 1e-9 relative.
+- ``report``: scoring/report.py (cleaned report, per-report ROUGE-L and CheXpert CE F1;
+  correct when the CheXpert labels equal the reference's).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from medgauge.extract.letter import CONFLICT, read_letter
 from medgauge.extract.options import same_option
 from medgauge.metrics.text import text_scores
 from medgauge.scoring.base import Judgement, Rule, register
+from medgauge.scoring.report import score_report
 from medgauge.types import MedgaugeError, Sample
 
 OPEN_MIN_PRECISION = 0.5
@@ -145,7 +148,7 @@ def score_number(sample: Sample, text: str) -> Judgement:
 
 
 _BY_TYPE: dict[str, Rule] = {"mcq": score_mcq, "yesno": score_yesno, "open": score_open,
-                               "number": score_number}
+                               "number": score_number, "report": score_report}
 
 
 def _scorer(rules: dict[str, Rule]) -> Rule:

@@ -1,0 +1,84 @@
+"""Report-generation corpus metrics in the metric protocol: BLEU-1..4, METEOR, ROUGE-L, CIDEr
+(pycocoevalcap after R2Gen's cleaning, ``metrics/nlg.py``) and CheXpert clinical efficacy
+(``metrics/clinical.py``), each over all generated reports of a group with a bootstrap over
+reports (``metrics/report_gen.py``), and paired bootstrap differences for ``compare``.
+
+The generated report is the item's reply, the reference its gold (``Item.answer``); the cleaning
+rule is the benchmark's (``metadata["cleaning"]``).  All metrics of one group are computed in one
+pass and cached, so declaring eleven of them costs one computation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from medgauge.metrics.base import CorpusMetric, Estimate, as_items, register
+from medgauge.stats import PairedComparison
+from medgauge.stats.paired import outcome
+from medgauge.types import Item
+
+_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _key(items: Sequence[Item], seed: int) -> tuple[Any, ...]:
+    return (seed, *((it.sample_id, it.variant, it.response, it.answer) for it in items))
+
+
+def _cleaning(items: Sequence[Item]) -> str:
+    return str(items[0].metadata.get("cleaning", "iu_xray")) if items else "iu_xray"
+
+
+class ReportMetric(CorpusMetric):
+    """One report-generation metric (its name as in published tables)."""
+
+    def __init__(self, name: str, scale: float = 100.0) -> None:
+        self.name = name
+        self.scale = scale
+        self.description = f"{name} of generated reports (corpus level, R2Gen cleaning)"
+
+    def _all(self, items: Sequence[Item], seed: int) -> dict[str, Any]:
+        key = _key(items, seed)
+        if key not in _CACHE:
+            from medgauge.metrics.report_gen import report_metrics
+
+            _CACHE.clear()  # one group at a time: bounded memory
+            _CACHE[key] = report_metrics([it.response for it in items],
+                                         [[it.answer] for it in items],
+                                         cleaning=_cleaning(items), seed=seed)
+        return _CACHE[key]
+
+    def compute(self, items: Sequence[Item]) -> float:
+        return self._all(items, 0)[self.name].value
+
+    def estimate(self, items: Sequence[Item], *, clustered: bool = True,
+                 seed: int = 0) -> Estimate:
+        items = as_items(items)
+        answered = [it for it in items if it.answered]
+        if not answered:
+            return Estimate(self.name, math.nan, math.nan, math.nan, 0, method="bootstrap",
+                            scale=self.scale, **self.counts(items))
+        est = self._all(answered, seed)[self.name]
+        return Estimate(self.name, est.value, est.lo, est.hi, est.n, method=est.method,
+                        scale=self.scale, **self.counts(items))
+
+    def paired(self, xs: Sequence[Item], ys: Sequence[Item], *, n_resamples: int,
+               seed: int) -> PairedComparison:
+        """A minus B on the same studies (aligned lists), paired bootstrap over reports."""
+        from medgauge.metrics.report_gen import paired_report_metrics
+
+        diff = paired_report_metrics([x.response for x in xs], [y.response for y in ys],
+                                     [[x.answer] for x in xs], cleaning=_cleaning(xs),
+                                     n_resamples=min(n_resamples, 1000), seed=seed)[self.name]
+        a, b = self.compute(list(xs)), self.compute(list(ys))
+        return PairedComparison(len(xs), a, b, diff.value, diff.lo, diff.hi,
+                                outcome(diff.lo, diff.hi), None, 0, 0,
+                                n_resamples=min(n_resamples, 1000), seed=seed)
+
+
+for _name in ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L"):
+    register(ReportMetric(_name))
+register(ReportMetric("CIDEr", scale=1.0))
+for _name in ("CE-P-micro", "CE-R-micro", "CE-F1-micro", "CE-F1-macro", "CE-F1-example"):
+    register(ReportMetric(_name))
