@@ -70,7 +70,7 @@ class BaselineBackend(Backend):
         self.oracle = reference is None
         vocabulary: set[str] = set()
         counts: dict[str, Counter[str]] = {}
-        for s in reference if reference is not None else benchmark.samples():  # streamed
+        for s in reference if reference is not None else benchmark.evaluation_samples():
             if s.answer_type == "open":
                 vocabulary.add(s.answer)
             counts.setdefault(_kind(s.answer_type, s.options, s.labels), Counter())[

@@ -8,7 +8,7 @@ use.  One module per benchmark family; register each name with ``@benchmarks.reg
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -46,6 +46,13 @@ class Benchmark(ABC):
     @abstractmethod
     def samples(self) -> Iterator[Sample]:
         """Yield the evaluation split lazily (images are references, not bytes)."""
+
+    def evaluation_samples(self) -> Iterable[Sample]:
+        """The evaluation split as the engine read it for this task list (``Task.samples``
+        keeps it on the benchmark), else read now: a backend that learns from the benchmark
+        (the prior baseline) does not read the files again."""
+        cached = getattr(self, "_medgauge_samples", None)
+        return cached if cached is not None else self.samples()
 
     def reference_samples(self) -> Iterator[Sample] | None:
         """A training/dev split if the layout has one (prior baseline, few-shot); else None."""

@@ -154,8 +154,11 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
     scorer = task.item_scorer
     scorer_key = (scorer.name, scorer.version)
     caller = ModelCaller(task.backend, store)
+    # the rule that reads answers while solving (vote): the run's rule mode, else the default
+    # rules (a grader scorer has none)
+    reader = task.run_scorer if isinstance(task.run_scorer, RuleScorer) else RuleScorer(None)
     ctx = SolveContext(caller, prompt=task.effective_prompt, params=task.params,
-                       seed=task.seed, rule=RuleScorer(task.scoring).rule,
+                       seed=task.seed, rule=reader.rule,
                        pipeline=task.pipeline, examples=task.example_pool())
     sctx = ScoreContext({role: ModelCaller(b, store, role) for role, b in task.graders.items()})
     store.begin_run(run_id, task.backend.display_name(), task.benchmark.name,

@@ -166,10 +166,11 @@ class Store:
             else:
                 self.db = sqlite3.connect(str(self.path), isolation_level=None,
                                           check_same_thread=False)
+            self.db.execute("PRAGMA busy_timeout=10000")
+            self._check_schema()  # before WAL mode: a refused file is left byte-for-byte as is
+            if not readonly:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA busy_timeout=10000")
-            self._check_schema()
         except sqlite3.DatabaseError as exc:
             raise MedgaugeError(f"store {self.path} is not a medgauge SQLite store ({exc})"
                                 ) from None
