@@ -60,7 +60,7 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboa
                  "" if same else r["model"]]
         previous_model = (r["benchmark"], r["model"])
         if not one:
-            cells.append(est.metric)
+            cells.append(metric_label(est))
         table.add_row(*cells, value, str(est.n), invalid, str(est.errors), r["run_id"][:8])
         previous = r["benchmark"]
     return table
