@@ -12,6 +12,7 @@ from rich.console import Console
 
 from medgauge.backends import create_backend
 from medgauge.benchmarks import create_benchmark
+from medgauge.benchmarks.select import selection_config
 from medgauge.config import RunConfig
 from medgauge.metrics import accuracy, grouped
 from medgauge.report.terminal import breakdown_table, leaderboard_table, print_tables
@@ -50,7 +51,8 @@ def build_tasks(cfg: RunConfig) -> list[Task]:
             for name in ["clean", *cfg.probes]:
                 solver = solvers.get(name)(**cfg.probe_options.get(name, {}))
                 tasks.append(Task(bench, backend, solver, prompt=b.prompt, scoring=b.scoring,
-                                  params=params, seed=cfg.seed, limit=b.limit))
+                                  params=params, seed=cfg.seed, limit=b.limit, system=b.system,
+                                  select=selection_config(b.sample, cfg.seed, b.stratify, b.ids)))
     return tasks
 
 
@@ -125,12 +127,15 @@ def leaderboard_rows(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
     for run_id in dict.fromkeys(run_ids):
         run = store.run(run_id)
         rows.append({"benchmark": run["benchmark"], "model": _model_name(run),
-                     "run_id": run["run_id"], "acc": accuracy(store.items(run["run_id"]))})
+                     "run_id": run["run_id"], "acc": accuracy(store.items(run["run_id"])),
+                     "status": run["status"], "n_total": run["n_total"]})
     return rows
 
 
 def _model_name(run: dict[str, Any]) -> str:
-    return str(run["model"])
+    from medgauge.report.labels import model_label
+
+    return model_label(str(run["model"]))
 
 
 def print_leaderboard(store: Store, run_ids: list[str], console: Console) -> None:
@@ -156,7 +161,7 @@ def show_results(store_path: Path, run_ids: list[str], by: list[str], export: Pa
         for r in runs:
             groups = grouped(store.items(r["run_id"]), field)
             print_tables(breakdown_table(field, groups,
-                                         f"{r['benchmark']} | {r['model']} by {field}"),
+                                         f"{r['benchmark']} | {_model_name(r)} by {field}"),
                          console=console)
     probe = [r["run_id"] for r in runs if r["probe"] is not None]
     if probe:
@@ -170,13 +175,13 @@ def catalogue() -> dict[str, list[tuple[str, str]]]:
     import medgauge.backends as backends_pkg
     import medgauge.benchmarks as benchmarks_pkg
     import medgauge.probes  # noqa: F401
+    from medgauge.backends.base import describe_backend
     from medgauge.prompts import templates
     from medgauge.scoring import scorers
 
     return {
         "benchmarks": [(n, cls.layout or "") for n, cls in benchmarks_pkg.benchmarks.items()],
-        "backends": [(n, (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "")
-                     for n, cls in backends_pkg.backends.items()],
+        "backends": [(n, describe_backend(cls)) for n, cls in backends_pkg.backends.items()],
         "probes": [(n, cls.description) for n, cls in solvers.items() if n != "clean"],
         "scoring": [(n, (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "")
                     for n, fn in scorers.items()],

@@ -9,6 +9,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from medgauge.report.labels import status_note
 from medgauge.stats import Proportion
 
 
@@ -19,7 +20,9 @@ def pct(p: Proportion) -> str:
 
 
 def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboard") -> Table:
-    """rows: {benchmark, model, run_id, acc: Proportion}; sorted by benchmark, then accuracy."""
+    """rows: {benchmark, model, run_id, acc: Proportion, optional status and n_total}; sorted by
+    benchmark, then accuracy.  A run that did not finish (interrupted, failed, still running)
+    says so beside its model, with samples done / total."""
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
                   collapse_padding=True)
     table.add_column("benchmark", no_wrap=True)
@@ -32,8 +35,11 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboa
     previous = None
     for r in ordered:
         acc: Proportion = r["acc"]
-        table.add_row(r["benchmark"] if r["benchmark"] != previous else "", r["model"], pct(acc),
-                      str(acc.n), str(acc.invalid), str(acc.errors), r["run_id"][:8])
+        note = status_note(r.get("status", "completed"), acc.n, r.get("n_total"))
+        model = f"{r['model']} ({note})" if note else r["model"]
+        table.add_row(r["benchmark"] if r["benchmark"] != previous else "", model, pct(acc),
+                      str(acc.n), str(acc.invalid), str(acc.errors), r["run_id"][:8],
+                      style="yellow" if note else None)
         previous = r["benchmark"]
     return table
 
@@ -52,6 +58,13 @@ def breakdown_table(field: str, groups: Mapping[str, Proportion], title: str) ->
 
 
 def print_tables(*tables: Table, console: Console | None = None) -> None:
+    """Print tables whole.  On a terminal they fit its width; written to a file or a pipe (where
+    rich assumes 80 columns) each table gets the width it needs, so no column (an interval) is
+    ever cut."""
     console = console or Console()
     for t in tables:
-        console.print(t)
+        if console.is_terminal:
+            console.print(t)
+        else:
+            need = console.measure(t, options=console.options.update_width(10_000)).maximum
+            console.print(t, width=max(console.width, need))

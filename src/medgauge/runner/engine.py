@@ -21,6 +21,7 @@ from typing import Any
 import medgauge
 from medgauge.backends.base import Backend
 from medgauge.benchmarks.base import Benchmark
+from medgauge.benchmarks.select import apply_selection
 from medgauge.runner.progress import Progress
 from medgauge.runner.request_key import sample_fingerprint
 from medgauge.runner.solver import SolveContext, Solver
@@ -39,6 +40,8 @@ class Task:
     params: GenParams = field(default_factory=GenParams)
     seed: int = 0
     limit: int | None = None
+    select: dict[str, Any] | None = None  # benchmarks.select.selection_config
+    system: str | None = None             # system prompt
 
     def config(self) -> dict[str, Any]:
         return {
@@ -50,6 +53,9 @@ class Task:
             "params": self.params.as_dict(),
             "seed": self.seed,
             "limit": self.limit,
+            # only when set, so the run ids of existing runs stay unchanged
+            **({"select": self.select} if self.select else {}),
+            **({"system": self.system} if self.system else {}),
         }
 
     @property
@@ -63,7 +69,7 @@ class Task:
         return hashlib.blake2b(blob.encode(), digest_size=6).hexdigest()
 
     def samples(self) -> Iterator[Sample]:
-        it = self.benchmark.samples()
+        it = apply_selection(self.benchmark.samples(), self.select, self.benchmark.name)
         return islice(it, self.limit) if self.limit is not None else it
 
 
@@ -102,7 +108,8 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None) -
     ids = _count(task)
     total = len(ids)
     ctx = SolveContext(task.backend, store, prompt=task.effective_prompt,
-                       scorer=get_scorer(task.scoring), params=task.params, seed=task.seed)
+                       scorer=get_scorer(task.scoring), params=task.params, seed=task.seed,
+                       system=task.system)
     store.begin_run(run_id, task.backend.display_name(), task.benchmark.name,
                     None if task.solver.name == "clean" else task.solver.name,
                     task.config(), versions(task.backend), total)

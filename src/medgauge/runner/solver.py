@@ -8,6 +8,7 @@ through ``SolveContext.generate``, so caching, storage and resume work the same 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 from abc import ABC, abstractmethod
@@ -29,10 +30,11 @@ class SolveContext:
     """What a solver may use: prompt rendering, cached generation, scoring, seeded randomness."""
 
     def __init__(self, backend: Backend, store: Store, *, prompt: str | None, scorer: Scorer,
-                 params: GenParams, seed: int) -> None:
+                 params: GenParams, seed: int, system: str | None = None) -> None:
         self.backend = backend
         self.store = store
         self.prompt = prompt
+        self.system = system  # the user's system prompt; replaces the template's
         self.scorer = scorer
         self.params = params
         self.seed = seed
@@ -40,7 +42,10 @@ class SolveContext:
         self.sent = 0  # requests actually sent to the backend (not served from the store)
 
     def messages(self, sample: Sample, *, with_images: bool = True) -> list[Message]:
-        return render(sample, resolve(self.prompt, sample), with_images=with_images)
+        template = resolve(self.prompt, sample)
+        if self.system:
+            template = dataclasses.replace(template, system=self.system)
+        return render(sample, template, with_images=with_images)
 
     def request(self, sample: Sample, messages: list[Message] | None = None,
                 params: GenParams | None = None, **meta: Any) -> Request:
