@@ -67,4 +67,9 @@ def print_tables(*tables: Table, console: Console | None = None) -> None:
             console.print(t)
         else:
             need = console.measure(t, options=console.options.update_width(10_000)).maximum
-            console.print(t, width=max(console.width, need))
+            width = console.width  # print(width=...) cannot exceed it, so widen the console
+            console.width = max(width, need)
+            try:
+                console.print(t)
+            finally:
+                console.width = width
