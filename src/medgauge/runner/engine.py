@@ -22,6 +22,7 @@ import medgauge
 from medgauge.backends.base import Backend
 from medgauge.benchmarks.base import Benchmark
 from medgauge.benchmarks.select import apply_selection
+from medgauge.report.labels import model_label
 from medgauge.runner.progress import Progress
 from medgauge.runner.request_key import sample_fingerprint
 from medgauge.runner.solver import SolveContext, Solver
@@ -116,7 +117,7 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None) -
     outcome = TaskOutcome(run_id, "running", total)
     done = store.done_samples(run_id)
     progress = progress or Progress.quiet()
-    progress.start_task(f"{task.benchmark.name} | {task.backend.display_name()} | "
+    progress.start_task(f"{task.benchmark.name} | {model_label(task.backend.display_name())} | "
                         f"{task.solver.name}", total)
     stream = enumerate(task.samples())
 
