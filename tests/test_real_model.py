@@ -196,7 +196,7 @@ def test_cli_run_with_a_probe_and_selection_stores_real_answers(smol: Path, tmp_
            "--store", str(store), "-q"]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "hf:smollm2-135m" in out.stdout and '{"' not in out.stdout  # short label
+    assert "hf:smollm2-135m" in out.stdout and '{"' not in out.stdout  # short labels
     db = Store(store)
     runs = {r["probe"]: r for r in db.runs()}
     assert set(runs) == {None, "permute"}
@@ -213,3 +213,19 @@ def test_cli_run_with_a_probe_and_selection_stores_real_answers(smol: Path, tmp_
                               str(store)], capture_output=True, text=True, env=env, timeout=60)
     assert listing.returncode == 0
     assert listing.stdout.count("completed") == 2 and "3/3" in listing.stdout
+
+
+def test_hf_chat_template_option_changes_what_the_model_reads(smol: Path,
+                                                               items: list[Sample]) -> None:
+    """SmolLM2's own template adds a default system turn when there is none; the named ChatML
+    template does not, so the same question costs fewer prompt tokens, and the identity (cache
+    key) differs."""
+    request = [Request(messages=render(items[0], resolve(None, items[0])),
+                       params=GenParams(max_tokens=1))]
+    own, _ = run_all(smol, request)
+    chatml, _ = run_all(smol, request, chat_template="chatml")
+    assert own[0].error is None and chatml[0].error is None
+    assert chatml[0].usage["prompt_tokens"] < own[0].usage["prompt_tokens"]
+    a = create_backend(f"hf:{smol}", {"device": "cpu"}).identity()
+    b = create_backend(f"hf:{smol}", {"device": "cpu", "chat_template": "chatml"}).identity()
+    assert a != b and '"chat_template": "chatml"' in b

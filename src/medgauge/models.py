@@ -102,7 +102,7 @@ def prepare(name: str, cache: Path | None = None) -> Path:
     missing = [m for m in ("gguf", "torch", "transformers") if importlib.util.find_spec(m) is None]
     if missing:
         raise MedgaugeError(f"model {name}: converting a GGUF file needs {', '.join(missing)}: "
-                            "pip install 'medgauge[hf,models]'")
+                            "pip install 'medgauge[models]'")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
