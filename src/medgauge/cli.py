@@ -278,8 +278,10 @@ app.add_typer(models_app, name="models")
 def models_prepare(name: str = typer.Argument(..., help="Model name (see medgauge models list).")) -> None:
     """Convert a packaged model into a checkpoint folder under the medgauge cache (once) and print
     its path, for use as hf:PATH or with an OpenAI-compatible server."""
-    from medgauge.models import prepare
+    from medgauge.models import MODELS, is_prepared, model_path, prepare
 
+    if name in MODELS and not is_prepared(model_path(name)):
+        err_console.print(f"converting {name} into {model_path(name)} (once)", highlight=False)
     print(prepare(name))
 
 
