@@ -223,3 +223,15 @@ def test_hf_chat_template_option_is_validated_and_part_of_the_identity(tmp_path:
         messages=[{"role": "user", "content": [{"type": "text", "text": "hi"}]}],
         add_generation_prompt=True)
     assert rendered == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+
+
+def test_report_labels_are_short_unless_they_would_merge_two_models() -> None:
+    from medgauge.report.labels import shorten_models
+
+    runs = [{"model": 'hf:/m/smollm2{"weights": "a"}'}, {"model": "openai:gpt-4o"},
+            {"model": 'hf:/x/qwen{"chat_template": "chatml"}'},
+            {"model": 'hf:/x/qwen{"chat_template": "plain"}'}]
+    shorten_models(runs)
+    assert [r["model"] for r in runs[:2]] == ["hf:smollm2", "openai:gpt-4o"]
+    assert runs[2]["model"] != runs[3]["model"]  # same label would merge them: kept in full
+    assert runs[0]["model_identity"] == 'hf:/m/smollm2{"weights": "a"}'

@@ -277,6 +277,9 @@ def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
     if not ids:
         raise MedgaugeError(f"no runs in {store_path}")
     runs = [store.run_data(r) for r in ids]
+    from medgauge.report.labels import shorten_models
+
+    shorten_models(runs)  # short model labels in the tables (identities stay in the config)
     if fmt == "html":
         from medgauge.probes import probe_summary
 

@@ -30,3 +30,17 @@ def status_note(status: str | None, done: int | None, total: int | None) -> str:
         return ""
     counts = f" {done}/{total}" if done is not None and total is not None else ""
     return f"{status or 'unknown'}{counts}"
+
+
+def shorten_models(runs: list[dict]) -> None:
+    """Replace each run's ``model`` by its short label in place, for reports, keeping the full
+    identity in ``model_identity``.  Identities whose labels would collide (the same checkpoint
+    under different options) keep their full identity, so runs are never merged by mistake."""
+    by_label: dict[str, set[str]] = {}
+    for run in runs:
+        by_label.setdefault(model_label(str(run["model"])), set()).add(str(run["model"]))
+    for run in runs:
+        full = str(run["model"])
+        label = model_label(full)
+        run["model_identity"] = full
+        run["model"] = label if len(by_label[label]) == 1 else full
