@@ -48,7 +48,8 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
                        generation: dict[str, Any], seed: int,
                        probe_opt: list[str] | None = None, pipeline: str | None = None,
                        metric: list[str] | None = None, grader: str | None = None,
-                       grader_opt: list[str] | None = None) -> dict[str, Any]:
+                       grader_opt: list[str] | None = None,
+                       select: dict[str, Any] | None = None) -> dict[str, Any]:
     bench_options = _kv(opt, "--opt")
     benches = []
     for spec in benchmark:
@@ -57,7 +58,8 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
                         "limit": limit, "prompt": prompt,
                         "scoring": scoring or ("grader" if grader else None),
                         "metrics": [m.strip() for group in metric or [] for m in group.split(",")
-                                    if m.strip()]})
+                                    if m.strip()],
+                        **{k: v for k, v in (select or {}).items() if v is not None}})
     model_options = _kv(model_opt, "--model-opt")
     if base_url:
         model_options["base_url"] = base_url if len(base_url) > 1 else base_url[0]
@@ -86,6 +88,28 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
     return out
 
 
+def _unescape(text: str | None) -> str | None:
+    """``\\n`` typed in a shell argument becomes a newline (``\\\\n`` keeps a literal one)."""
+    if text is None:
+        return None
+    return text.replace("\\\\", "\0").replace("\\n", "\n").replace("\0", "\\")
+
+
+def _warn_unbalanced_limit(tasks: list[Any]) -> None:
+    from medgauge.benchmarks.select import limit_warning
+
+    seen: set[tuple[int, int | None]] = set()
+    for task in tasks:
+        key = (id(task.benchmark), task.limit)
+        if task.limit is None or task.select or key in seen:
+            continue
+        seen.add(key)
+        warning = limit_warning(task.benchmark.samples(), task.limit,
+                                f"--limit {task.limit} on {task.benchmark.name}")
+        if warning:
+            err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+
+
 @app.command()
 def run(
     benchmark: list[str] = typer.Option([], "--benchmark", "-b", help="NAME or NAME=DATA_PATH; repeat for several."),
@@ -94,8 +118,12 @@ def run(
     probe: list[str] = typer.Option([], "--probe", "-p", help="Reliability probes, comma separated."),
     probe_opt: list[str] = typer.Option([], "--probe-opt", help="Probe option PROBE.KEY=VALUE (e.g. blind.text_run=ab12cd34)."),
     store: str = typer.Option("medgauge.db", help="SQLite store file."),
-    limit: int | None = typer.Option(None, min=1, help="Only the first N samples of each benchmark."),
-    prompt: str | None = typer.Option(None, help="Prompt template name, or literal text with {question}."),
+    limit: int | None = typer.Option(None, min=1, help="Only the first N samples of each benchmark (after --sample/--ids)."),
+    sample: int | None = typer.Option(None, "--sample", min=1, help="A seeded random sample of N samples (seed: --seed)."),
+    stratify: str | None = typer.Option(None, help="Stratify --sample by this field: answer, answer_type or a metadata field."),
+    ids: Path | None = typer.Option(None, "--ids", help="Only the sample ids listed in this file, one a line."),
+    prompt: str | None = typer.Option(None, help="Prompt template name, or literal text with {question} (\\n is a newline)."),
+    system: str | None = typer.Option(None, "--system", help="System prompt (replaces the template's; \\n is a newline)."),
     scoring: str | None = typer.Option(None, help="Scoring mode (see medgauge list scoring)."),
     opt: list[str] = typer.Option([], "--opt", help="Benchmark option KEY=VALUE (e.g. lang=zh)."),
     model_opt: list[str] = typer.Option([], "--model-opt", help="Backend option KEY=VALUE."),
@@ -128,12 +156,15 @@ def run(
             raise MedgaugeError("give at least one --benchmark and one --model (or --config FILE)")
         generation = {"temperature": temperature, "max_tokens": max_tokens, "seed": gen_seed,
                       "logprobs": logprobs, "top_logprobs": top_logprobs}
+        select = {"sample": sample, "stratify": stratify, "ids": str(ids) if ids else None,
+                  "system": _unescape(system)}
         cfg = parse_config(_config_from_flags(
-            benchmark, model, probe, store, limit, prompt, scoring, opt,
+            benchmark, model, probe, store, limit, _unescape(prompt), scoring, opt,
             [*model_opt, *([f"cache_scope={cache_scope}"] if cache_scope else [])], base_url,
             api_key_env, concurrency, generation, seed, probe_opt, pipeline, metric, grader,
-            grader_opt), "command line")
+            grader_opt, select), "command line")
     tasks = build_tasks(cfg)
+    _warn_unbalanced_limit(tasks)
     resume = "medgauge " + redact_command(sys.argv[1:])
     from medgauge.runner.breaker import TaskStopped
 
@@ -298,6 +329,77 @@ def print_error(message: str) -> None:
 
     line = " ".join(redact_text(str(message)).split())
     err_console.print(Text.assemble(("error: ", "bold red"), line), soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        import medgauge
+
+        console.print(f"medgauge {medgauge.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Evaluate and stress-test medical LLMs and VLMs: scores with intervals, probes, reports."""
+
+
+models_app = typer.Typer(no_args_is_help=True, help="Local models converted from installed packages (nothing is downloaded).")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("prepare")
+def models_prepare(name: str = typer.Argument(..., help="Model name (see medgauge models list).")) -> None:
+    """Convert a packaged model into a checkpoint folder under the medgauge cache (once) and print
+    its path, for use as hf:PATH or with an OpenAI-compatible server."""
+    from medgauge.models import MODELS, is_prepared, model_path, prepare
+
+    if name in MODELS and not is_prepared(model_path(name)):
+        err_console.print(f"converting {name} into {model_path(name)} (once)", highlight=False)
+    print(prepare(name))
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """The models `models prepare` knows, where they come from, and whether they are prepared."""
+    from rich.table import Table
+
+    from medgauge.models import MODELS, is_prepared, model_path
+
+    table = Table(title="models", title_justify="left")
+    for col in ("name", "package", "prepared", "description"):
+        table.add_column(col)
+    for name, m in MODELS.items():
+        path = model_path(name)
+        table.add_row(name, m.distribution, str(path) if is_prepared(path) else "no",
+                      m.description)
+    console.print(table)
+
+
+runs_app = typer.Typer(help="List or delete the runs of a store.")
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.callback(invoke_without_command=True)
+def runs_list(ctx: typer.Context,
+              store: str = typer.Option("medgauge.db", help="SQLite store file.")) -> None:
+    """List the runs: id, benchmark, model, probe, status, samples done / total, limit, created."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from medgauge.runs import print_runs
+
+    print_runs(Path(store), console)
+
+
+@runs_app.command("rm")
+def runs_rm(run_ids: list[str] = typer.Argument(..., help="Run ids (prefixes work)."),
+            store: str = typer.Option("medgauge.db", help="SQLite store file.")) -> None:
+    """Delete runs and their items (cached responses stay, so a rerun sends nothing again)."""
+    from medgauge.runs import remove_runs
+
+    for line in remove_runs(Path(store), run_ids):
+        console.print(line, highlight=False)
 
 
 def main() -> None:

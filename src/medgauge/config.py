@@ -42,7 +42,11 @@ class BenchmarkConfig(_Strict):
     data: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     limit: int | None = Field(default=None, ge=1)
+    sample: int | None = Field(default=None, ge=1)   # seeded random sample (seed: run's seed)
+    stratify: str | None = None                      # stratify the sample by this field
+    ids: str | None = None                           # file of sample ids, one a line
     prompt: str | None = None
+    system: str | None = None                        # system prompt (overrides the template's)
     scoring: str | None = None
     metrics: list[str] = Field(default_factory=list)
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from medgauge.backends import create_backend
 from medgauge.backends.base import Backend
 from medgauge.benchmarks import create_benchmark
+from medgauge.benchmarks.select import selection_config
 from medgauge.config import RunConfig
 from medgauge.metrics import get_metric, grouped, run_metrics
 from medgauge.report.terminal import breakdown_table, leaderboard_table, print_tables
@@ -62,7 +63,10 @@ def build_tasks(cfg: RunConfig) -> list[Task]:
                 tasks.append(Task(bench, backend, solver, prompt=b.prompt, scoring=b.scoring,
                                   params=params, seed=cfg.seed, limit=b.limit,
                                   pipeline=pipeline, scorer=scorers[b.scoring],
-                                  graders=graders, metrics=tuple(b.metrics)))
+                                  graders=graders, metrics=tuple(b.metrics),
+                                  system=b.system,
+                                  select=selection_config(b.sample, cfg.seed, b.stratify,
+                                                          b.ids)))
     return tasks
 
 
@@ -151,8 +155,15 @@ def leaderboard_rows(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
     rows = []
     for run_id in dict.fromkeys(run_ids):
         run = store.run(run_id)
-        rows.extend(metric_rows({**run, "items": list(store.items(run["run_id"]))}))
+        rows.extend(metric_rows({**run, "model": _model_name(run),
+                                 "items": list(store.items(run["run_id"]))}))
     return sort_rows(rows)
+
+
+def _model_name(run: dict[str, Any]) -> str:
+    from medgauge.report.labels import model_label
+
+    return model_label(str(run["model"]))
 
 
 def print_leaderboard(store: Store, run_ids: list[str], console: Console) -> None:
@@ -198,7 +209,7 @@ def show_results(store_path: Path, run_ids: list[str], by: list[str], export: Pa
             for metric in run_metrics(r["config"], r["benchmark"]):
                 groups = grouped(metric, items, field)
                 print_tables(breakdown_table(field, groups,
-                                             f"{r['benchmark']} | {r['model']} | {metric.name} "
+                                             f"{r['benchmark']} | {_model_name(r)} | {metric.name} "
                                              f"by {field}"), console=console)
     probe = [r["run_id"] for r in runs if r["probe"] is not None]
     if probe:
@@ -212,13 +223,13 @@ def catalogue() -> dict[str, list[tuple[str, str]]]:
     import medgauge.backends as backends_pkg
     import medgauge.benchmarks as benchmarks_pkg
     import medgauge.probes  # noqa: F401
+    from medgauge.backends.base import describe_backend
     from medgauge.prompts import templates
     from medgauge.scoring import scorers
 
     return {
         "benchmarks": [(n, cls.layout or "") for n, cls in benchmarks_pkg.benchmarks.items()],
-        "backends": [(n, (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "")
-                     for n, cls in backends_pkg.backends.items()],
+        "backends": [(n, describe_backend(cls)) for n, cls in backends_pkg.backends.items()],
         "probes": [(n, cls.description) for n, cls in solvers.items() if n != "clean"],
         "scoring": [(n, (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "")
                     for n, fn in scorers.items()],
@@ -334,6 +345,9 @@ def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
     if not ids:
         raise MedgaugeError(f"no runs in {store_path}")
     runs = [store.run_data(r) for r in ids]
+    from medgauge.report.labels import shorten_models
+
+    shorten_models(runs)  # short model labels in the tables (identities stay in the config)
     if fmt == "html":
         from medgauge.probes import probe_summary
 

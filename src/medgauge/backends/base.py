@@ -8,6 +8,8 @@ Adding a backend touches one file: subclass ``Backend``, decorate it with
 from __future__ import annotations
 
 import json
+import re
+import sys
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,6 +29,8 @@ class Backend(ABC):
     """
 
     kind: ClassVar[str] = ""
+    #: option name -> one-line help, shown by ``medgauge list backends``
+    option_help: ClassVar[dict[str, str]] = {}
     supports_images: ClassVar[bool] = True
     supports_continuations: ClassVar[bool] = False
     #: one instance per benchmark (the backend learns from the benchmark in ``prepare``), so
@@ -101,6 +105,40 @@ class Backend(ABC):
 
 
 backends: Registry[type[Backend]] = Registry("backend")
+
+
+def option_help_from_doc(doc: str | None) -> dict[str, str]:
+    """The ``Options`` block of a module docstring (``  name   help`` lines, two or more spaces
+    between) as a dict, so a backend documents its options once."""
+    out: dict[str, str] = {}
+    inside = False
+    for line in (doc or "").splitlines():
+        if line.startswith("Options"):
+            inside = True
+            continue
+        if inside:
+            match = re.match(r"^  (\w+)\s{2,}(.+)$", line)
+            if match:
+                out[match.group(1)] = match.group(2).strip()
+            elif line.strip():
+                if not line.startswith("   "):
+                    break
+                if out:  # a continuation line
+                    last = next(reversed(out))
+                    out[last] += " " + line.strip()
+            else:
+                break
+    return out
+
+
+def describe_backend(cls: type[Backend]) -> str:
+    """First docstring line and the options, for ``medgauge list backends``."""
+    doc = cls.__doc__ or sys.modules[cls.__module__].__doc__ or ""
+    text = doc.strip().splitlines()[0] if doc.strip() else ""
+    if cls.option_help:
+        text += "\noptions (--model-opt KEY=VALUE):\n" + "\n".join(
+            f"  {k}: {v}" for k, v in cls.option_help.items())
+    return text
 
 
 def parse_model_spec(spec: str) -> tuple[str, str]:

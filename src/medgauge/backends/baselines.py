@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
-from typing import Any
+from typing import Any, ClassVar
 
 from medgauge.backends.base import Backend, backends
 from medgauge.benchmarks.base import Benchmark
@@ -27,9 +27,16 @@ from medgauge.types import MedgaugeError, Request, Response
 
 @backends.register("baseline")
 class BaselineBackend(Backend):
+    """Floors: baseline:random, baseline:constant, baseline:prior (see the module docstring)."""
+
     kind = "baseline"
     supports_images = True
     per_benchmark = True
+    option_help: ClassVar[dict[str, str]] = {
+        "seed": "seed of baseline:random (default 0)",
+        "answer": "the constant answer (default A for options, yes for yes/no)",
+        "concurrency": "requests in flight (default 4)",
+    }
 
     def __init__(self, model: str, options: dict[str, Any] | None = None) -> None:
         options = dict(options or {})

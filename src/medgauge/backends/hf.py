@@ -15,6 +15,7 @@ Options (``--model-opt KEY=VALUE`` or the config file):
   max_image_side       shrink images so the longer side is at most this many pixels
   max_new_tokens       used when a request's max_tokens is None (default 512)
   trust_remote_code    run modelling code shipped in the checkpoint folder (default false)
+  chat_template        model (the checkpoint's own, default) | chatml | plain | a .jinja file
   concurrency          requests in flight from the runner (default 2 * batch_size)
 
 torch and transformers are imported only when the backend is created (``pip install
@@ -27,14 +28,18 @@ import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from medgauge.backends.base import Backend, backends
+from medgauge.backends.base import Backend, backends, option_help_from_doc
 from medgauge.backends.hf_batcher import Batcher
+from medgauge.backends.hf_templates import resolve_chat_template
 from medgauge.types import MedgaugeError, Request, Response
 
 _KNOWN = ("device", "dtype", "attn_implementation", "batch_size", "batch_wait_s",
-          "max_image_side", "max_new_tokens", "trust_remote_code", "concurrency")
+          "max_image_side", "max_new_tokens", "trust_remote_code", "concurrency",
+          "chat_template")
+
+_OPTION_HELP = option_help_from_doc(__doc__)  # the Options block above
 
 
 def _int_opt(options: dict[str, Any], name: str, default: int | None, low: int = 1) -> int | None:
@@ -83,7 +88,10 @@ def _check_path(model: str) -> Path:
 
 @backends.register("hf")
 class HFBackend(Backend):
+    """A local Hugging Face checkpoint folder (hf:PATH), text or vision-language, batched."""
+
     kind = "hf"
+    option_help: ClassVar[dict[str, str]] = _OPTION_HELP
     supports_images = True
     supports_continuations = True
 
@@ -102,6 +110,8 @@ class HFBackend(Backend):
         from medgauge.backends.hf_engine import EngineOptions
 
         max_new = _int_opt(self.options, "max_new_tokens", 512)
+        template_text, self._template_label = resolve_chat_template(
+            self.options.get("chat_template"))
         wait = self.take("batch_wait_s", float, 0.02, minimum=0)
         self.batch_size = batch_size
         self.engine_options = EngineOptions(
@@ -111,6 +121,7 @@ class HFBackend(Backend):
             max_image_side=_int_opt(self.options, "max_image_side", None),
             max_new_tokens=max_new if max_new is not None else 512,
             trust_remote_code=_bool_opt(self.options, "trust_remote_code"),
+            chat_template=template_text,
         )
         try:
             config = json.loads((self.path / "config.json").read_text())
@@ -128,7 +139,8 @@ class HFBackend(Backend):
     def answer_options(self) -> dict[str, Any]:
         o = self.engine_options
         return {"dtype": o.dtype, "attn_implementation": o.attn_implementation,
-                "max_image_side": o.max_image_side, "weights": self._fingerprint}
+                "max_image_side": o.max_image_side, "weights": self._fingerprint,
+                "chat_template": self._template_label}
 
     @staticmethod
     def _weights_fingerprint(path: Path) -> str:

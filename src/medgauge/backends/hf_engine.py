@@ -44,6 +44,7 @@ class EngineOptions:
     max_image_side: int | None = None
     max_new_tokens: int = 512
     trust_remote_code: bool = False
+    chat_template: str | None = None  # jinja text replacing the model's (hf_templates)
 
 
 @dataclass
@@ -154,6 +155,10 @@ class HFEngine:
 
         template = getattr(processor, "chat_template", None) if processor else None
         template = template or getattr(tokenizer, "chat_template", None)
+        if self.opts.chat_template:
+            template = tokenizer.chat_template = self.opts.chat_template
+            if processor is not None:
+                processor.chat_template = template
         if not template:
             raise MedgaugeError(
                 f"{where} has no chat template (chat_template.jinja or chat_template in "

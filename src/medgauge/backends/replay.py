@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from medgauge.backends.base import Backend, backends
 from medgauge.types import MedgaugeError, Request, Response
@@ -29,6 +29,13 @@ class ReplayBackend(Backend):
     """Answers from a predictions file (JSONL/CSV: id or question, raw response)."""
 
     kind = "replay"
+    option_help: ClassVar[dict[str, str]] = {
+        "id_field": "column holding the sample id (default id)",
+        "question_field": "column holding the question, used when the id is absent",
+        "response_field": "column holding the raw response (default: response, prediction, "
+                          "output, answer_raw or text)",
+        "concurrency": "requests in flight (default 8)",
+    }
 
     def __init__(self, model: str, options: dict[str, Any] | None = None) -> None:
         options = dict(options or {})

@@ -22,6 +22,7 @@ from medgauge.probes.common import (
     pct,
     result,
 )
+from medgauge.report.labels import model_label
 from medgauge.runner.solver import solvers
 
 if TYPE_CHECKING:
@@ -152,7 +153,8 @@ def print_trust_profile(store: Store, run_ids: list[str], console: Console) -> N
     for s in sorted(summaries, key=lambda s: (s["benchmark"], s["model"], s["probe"])):
         groups.setdefault((s["benchmark"], s["model"]), []).append(s)
     for (benchmark, model), rows in groups.items():
-        table = Table(title=f"Trust profile: {benchmark} | {model}  (% unless noted)",
+        table = Table(title=f"Trust profile: {benchmark} | {model_label(model)}  "
+                            "(% unless noted)",
                       title_justify="left")
         table.add_column("probe")
         table.add_column("metric")

@@ -83,7 +83,8 @@ def metric_rows(run: RunData) -> list[dict[str, Any]]:
     items = variant_items(run)
     return [{"benchmark": run["benchmark"], "model": run["model"], "run_id": run["run_id"],
              "metric": metric.name, "order": order, "headline": order == 0,
-             "est": metric.estimate(items)}
+             "est": metric.estimate(items), "status": run.get("status") or "completed",
+             "n_total": run.get("n_total")}
             for order, metric in enumerate(declared(run))]
 
 

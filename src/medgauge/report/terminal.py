@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from medgauge.metrics import Estimate
+from medgauge.report.labels import status_note
 
 
 def fmt(x: float, est: Estimate) -> str:
@@ -32,7 +33,8 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboa
     """rows: {benchmark, model, run_id, metric, est: Estimate} (``report.summary.leaderboard``
     order: by benchmark, metric, then value, best first).  With one metric throughout, its name
     heads the value column; otherwise a metric column is shown.  Values and intervals are never
-    cut: names wrap instead."""
+    cut: names wrap instead.  A run that did not finish (interrupted, failed, still
+    running) says so beside its model, with samples done / total."""
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
                   collapse_padding=True)
     labels = {metric_label(r["est"]) for r in rows}
@@ -56,12 +58,15 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], title: str = "Leaderboa
         est: Estimate = r["est"]
         invalid = str(est.invalid) + (f"+{est.incomplete}i" if est.incomplete else "")
         same = (r["benchmark"], r["model"]) == previous_model
+        note = status_note(r.get("status") or "completed", est.n + est.errors, r.get("n_total"))
+        model = f"{r['model']} ({note})" if note else r["model"]
         cells = [r["benchmark"] if r["benchmark"] != previous else "",
-                 "" if same else r["model"]]
+                 "" if same else model]
         previous_model = (r["benchmark"], r["model"])
         if not one:
             cells.append(metric_label(est))
-        table.add_row(*cells, value, str(est.n), invalid, str(est.errors), r["run_id"][:8])
+        table.add_row(*cells, value, str(est.n), invalid, str(est.errors), r["run_id"][:8],
+                      style="yellow" if note else None)
         previous = r["benchmark"]
     return table
 
@@ -82,6 +87,18 @@ def breakdown_table(field: str, groups: Mapping[str, Estimate], title: str) -> T
 
 
 def print_tables(*tables: Table, console: Console | None = None) -> None:
+    """Print tables whole.  On a terminal they fit its width; written to a file or a pipe (where
+    rich assumes 80 columns) each table gets the width it needs, so no column (an interval) is
+    ever cut."""
     console = console or Console()
     for t in tables:
-        console.print(t)
+        if console.is_terminal:
+            console.print(t)
+        else:
+            need = console.measure(t, options=console.options.update_width(10_000)).maximum
+            width = console.width  # print(width=...) cannot exceed it, so widen the console
+            console.width = max(width, need)
+            try:
+                console.print(t)
+            finally:
+                console.width = width

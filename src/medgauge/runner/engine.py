@@ -27,6 +27,8 @@ import medgauge
 from medgauge.backends.base import Backend
 from medgauge.benchmarks.base import Benchmark
 from medgauge.benchmarks.checks import check_sample
+from medgauge.benchmarks.select import apply_selection
+from medgauge.report.labels import model_label
 from medgauge.runner.breaker import FailureStreak
 from medgauge.runner.calls import ModelCaller
 from medgauge.runner.examples import ExamplePool
@@ -56,6 +58,8 @@ class Task:
     scorer: Scorer | None = None
     graders: dict[str, Backend] = field(default_factory=dict)
     metrics: tuple[str, ...] = ()
+    select: dict[str, Any] | None = None  # benchmarks.select.selection_config
+    system: str | None = None             # system prompt
 
     def config(self) -> dict[str, Any]:
         cfg: dict[str, Any] = {
@@ -67,6 +71,9 @@ class Task:
             "params": self.params.as_dict(),
             "seed": self.seed,
             "limit": self.limit,
+            # only when set, so the run ids of existing runs stay unchanged
+            **({"select": self.select} if self.select else {}),
+            **({"system": self.system} if self.system else {}),
         }
         if not self.pipeline.is_default:  # only when set: earlier run ids stay valid
             cfg["pipeline"] = self.pipeline.describe()
@@ -74,6 +81,10 @@ class Task:
             cfg["grader"] = {role: b.identity() for role, b in self.graders.items()}
         if self.metrics:
             cfg["metrics"] = list(self.metrics)
+        if self.select:  # only when set, so the run ids of existing runs stay unchanged
+            cfg["select"] = self.select
+        if self.system:
+            cfg["system"] = self.system
         return cfg
 
     @property
@@ -113,7 +124,9 @@ class Task:
                 raise MedgaugeError(f"benchmark {self.benchmark.name}: no samples to evaluate "
                                     "(empty file, or every row filtered out)")
             self.benchmark._medgauge_samples = cached  # type: ignore[attr-defined]
-        return cached if self.limit is None else list(islice(cached, self.limit))
+        chosen = (apply_selection(cached, self.select, self.benchmark.name)
+                  if self.select else cached)
+        return list(islice(chosen, self.limit)) if self.limit is not None else list(chosen)
 
     def example_pool(self) -> ExamplePool | None:
         if not self.pipeline.needs("few_shot"):
@@ -159,7 +172,8 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
     reader = task.run_scorer if isinstance(task.run_scorer, RuleScorer) else RuleScorer(None)
     ctx = SolveContext(caller, prompt=task.effective_prompt, params=task.params,
                        seed=task.seed, rule=reader.rule,
-                       pipeline=task.pipeline, examples=task.example_pool())
+                       pipeline=task.pipeline, examples=task.example_pool(),
+                       system=task.system)
     sctx = ScoreContext({role: ModelCaller(b, store, role) for role, b in task.graders.items()})
     store.begin_run(run_id, task.backend.display_name(), task.benchmark.name,
                     None if task.solver.name == "clean" else task.solver.name,
@@ -168,7 +182,8 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
     done = store.done_samples(run_id)
     scored = store.scored_samples(run_id, scorer_key)
     handle = (progress or Progress.quiet()).task(
-        f"{task.benchmark.name} | {task.backend.display_name()} | {task.solver.name}", total)
+        f"{task.benchmark.name} | {model_label(task.backend.display_name())} | "
+        f"{task.solver.name}", total)
     stream: Iterator[tuple[int, Sample]] = enumerate(samples)
     budget = budget or asyncio.Semaphore(task.backend.concurrency)
     streak = FailureStreak(task.backend.stop_after_failures)

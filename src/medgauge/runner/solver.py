@@ -11,6 +11,7 @@ storage and resume work the same for all.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 from abc import ABC, abstractmethod
@@ -34,10 +35,11 @@ class SolveContext:
 
     def __init__(self, caller: ModelCaller, *, prompt: str | None, params: GenParams,
                  seed: int, rule: Rule, pipeline: Pipeline | None = None,
-                 examples: ExamplePool | None = None) -> None:
+                 examples: ExamplePool | None = None, system: str | None = None) -> None:
         self.caller = caller
         self.backend = caller.backend
         self.prompt = prompt
+        self.system = system  # the user's system prompt; replaces the template's
         self.params = params
         self.seed = seed
         self.rule = rule
@@ -59,7 +61,10 @@ class SolveContext:
         return self._examples
 
     def messages(self, sample: Sample, *, with_images: bool = True) -> list[Message]:
-        return render(sample, resolve(self.prompt, sample), with_images=with_images)
+        template = resolve(self.prompt, sample)
+        if self.system:
+            template = dataclasses.replace(template, system=self.system)
+        return render(sample, template, with_images=with_images)
 
     def request(self, sample: Sample, messages: list[Message] | None = None,
                 params: GenParams | None = None, **meta: Any) -> Request:

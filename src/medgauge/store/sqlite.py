@@ -470,6 +470,20 @@ class Store:
         run = self.run(run_id)
         return {**run, "items": list(self.items(run["run_id"]))}
 
+    # run listing (``medgauge runs``) -----------------------------------------------------------
+    def samples_done(self) -> dict[str, int]:
+        """Per run: the number of samples with stored items (a probe stores several per sample)."""
+        cur = self.db.execute("SELECT run_id, COUNT(DISTINCT sample_id) FROM items GROUP BY run_id")
+        return {row[0]: row[1] for row in cur}
+
+    def delete_run(self, run_id: str) -> int:
+        """Delete one run (exact id) and its items; returns the number of items deleted.  Cached
+        responses stay: they belong to the request, not to the run."""
+        with self.transaction() as db:
+            n = db.execute("DELETE FROM items WHERE run_id=?", (run_id,)).rowcount
+            db.execute("DELETE FROM runs WHERE run_id=?", (run_id,))
+        return n
+
 
 def _item_metadata(sample: Sample, item: ItemResult) -> dict[str, Any]:
     """The sample's metadata, the item's over it, and the image paths (never the images)."""
