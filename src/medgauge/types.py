@@ -92,6 +92,9 @@ class Sample:
     labels: tuple[str, ...] = YES_NO
     cluster: str | None = None
     answers: tuple[str, ...] = ()
+    #: earlier turns of a conversation, ``({"role": "user"|"assistant", "content": str}, ...)``;
+    #: the rendered question is the last user turn after them
+    history: tuple[dict[str, str], ...] = ()
 
     def references(self) -> tuple[str, ...]:
         """The gold answer followed by every further accepted answer, without repeats."""

@@ -10,7 +10,9 @@ One JSON object per line::
      "metadata": {...},                      # optional
      "cluster": str | null,                  # optional; items sharing an image or case
      "context": str,                         # optional
-     "labels": ["yes", "no", "maybe"]}       # optional; yes/no labels (default yes, no)
+     "labels": ["yes", "no", "maybe"],       # optional; yes/no labels (default yes, no)
+     "history": [{"role": "user", "content": "..."},      # optional; earlier turns of a
+                 {"role": "assistant", "content": "..."}]} # conversation, before the question
 
 Without ``answer_type`` the type is ``mcq`` when options are given, ``yesno`` when the answer
 is one of the labels, else ``open``.  Samples are yielded one line at a time; images are
@@ -94,6 +96,7 @@ def parse_canonical(obj: dict[str, Any], where: str, image_root: Path) -> Sample
         raise MedgaugeError(f"{where}: field 'metadata' must be an object")
     cluster = obj.get("cluster")
     context = obj.get("context")
+    history = _history(obj.get("history"), where)
     return Sample(
         id=item_id,
         question=question,
@@ -105,7 +108,24 @@ def parse_canonical(obj: dict[str, Any], where: str, image_root: Path) -> Sample
         context=None if context is None else _text(context, "context", where),
         labels=labels,
         cluster=None if cluster is None else _text(cluster, "cluster", where),
+        history=history,
     )
+
+
+def _history(value: Any, where: str) -> tuple[dict[str, str], ...]:
+    """Earlier conversation turns: a list of {role: user|assistant, content: text}."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise MedgaugeError(f"{where}: field 'history' must be a list of {{role, content}} turns")
+    turns = []
+    for i, turn in enumerate(value):
+        if (not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant")
+                or not isinstance(turn.get("content"), str)):
+            raise MedgaugeError(f"{where}: field 'history[{i}]' must be {{\"role\": "
+                                "\"user\" or \"assistant\", \"content\": text}")
+        turns.append({"role": turn["role"], "content": turn["content"]})
+    return tuple(turns)
 
 
 def read_canonical_jsonl(path: Path, image_root: Path | None = None) -> Iterator[Sample]:

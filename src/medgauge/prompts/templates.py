@@ -129,6 +129,8 @@ def render(sample: Sample, template: PromptTemplate, *, with_images: bool = True
     messages: list[Message] = []
     if template.system:
         messages.append({"role": "system", "content": template.system})
+    messages.extend({"role": turn["role"], "content": [{"type": "text", "text": turn["content"]}]}
+                    for turn in sample.history)  # a conversation's earlier turns
     messages.append({"role": "user", "content": content})
     return messages
 

@@ -47,5 +47,7 @@ def sample_fingerprint(sample: Sample) -> str:
               [i.path for i in sample.images], sample.context, list(sample.labels)]
     if sample.answers:  # extra accepted references (only when present: old fingerprints hold)
         fields.append(list(sample.answers))
+    if sample.history:
+        fields.append(list(sample.history))
     blob = json.dumps(fields, ensure_ascii=False, sort_keys=True)
     return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()
