@@ -309,7 +309,7 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
                                seed=seed, clustered=clustered)
     table = Table(title="Paired comparison (A - B)", title_justify="left")
     for col in ("benchmark", "metric", "A", "B", "n", "A", "B", "diff [95% CI]",
-                "only A / only B right", "McNemar p", "Holm p", "outcome"):
+                "McNemar p", "Holm p", "outcome", "only A / only B right"):
         table.add_column(col, no_wrap=col.startswith("diff"))
     for c in comparisons:
         r = c.result
@@ -319,9 +319,10 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
         table.add_row(c.benchmark, c.metric, c.model_a, c.model_b, f"{r.n}{dropped}",
                       format(k * r.mean_a, d), format(k * r.mean_b, d),
                       f"{k * r.diff:+{d}} [{k * r.lo:+{d}}, {k * r.hi:+{d}}]",
-                      "-" if r.p_mcnemar is None else f"{r.a_only} / {r.b_only}",
                       "-" if r.p_mcnemar is None else f"{r.p_mcnemar:.3g}",
-                      "-" if c.p_holm is None else f"{c.p_holm:.3g}", r.outcome)
+                      "-" if c.p_holm is None else f"{c.p_holm:.3g}", r.outcome,
+                      # helpful/harmful split: items only one run gets right
+                      "-" if r.p_mcnemar is None else f"{r.a_only} / {r.b_only}")
     console.print(table)
     wtl = win_tie_loss(c.result.outcome for c in comparisons)
     console.print("A against B, win / tie / loss: " + " / ".join(
