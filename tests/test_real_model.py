@@ -45,14 +45,6 @@ PARAMS = GenParams(max_tokens=12)
 
 
 @pytest.fixture(scope="session")
-def smol(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The converted checkpoint, once per session, in a session temporary cache."""
-    from medgauge.models import prepare
-
-    return prepare("smollm2-135m", cache=tmp_path_factory.mktemp("medgauge-cache"))
-
-
-@pytest.fixture(scope="session")
 def items() -> list[Sample]:
     bench = create_benchmark("medqa", str(DEMO))
     return list(bench.samples())[:N_ITEMS]

@@ -161,9 +161,9 @@ def leaderboard_rows(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
 
 
 def _model_name(run: dict[str, Any]) -> str:
-    from medgauge.report.labels import model_label
+    from medgauge.report.labels import model_label, with_pipeline
 
-    return model_label(str(run["model"]))
+    return with_pipeline(model_label(str(run["model"])), run.get("config"))
 
 
 def print_leaderboard(store: Store, run_ids: list[str], console: Console) -> None:
@@ -301,11 +301,15 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
     store = Store(store_path, readonly=True)
     runs = [store.run_data(r) for r in run_ids]
     store.close()
+    from medgauge.report.labels import with_pipeline
+
+    for run in runs:  # one model with and without retrieval: two names
+        run["model"] = with_pipeline(str(run["model"]), run.get("config"))
     comparisons = compare_runs(runs, intersection=intersection, n_resamples=resamples,
                                seed=seed, clustered=clustered)
     table = Table(title="Paired comparison (A - B)", title_justify="left")
     for col in ("benchmark", "metric", "A", "B", "n", "A", "B", "diff [95% CI]",
-                "McNemar p", "Holm p", "outcome"):
+                "McNemar p", "Holm p", "outcome", "only A / only B right"):
         table.add_column(col, no_wrap=col.startswith("diff"))
     for c in comparisons:
         r = c.result
@@ -316,7 +320,9 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
                       format(k * r.mean_a, d), format(k * r.mean_b, d),
                       f"{k * r.diff:+{d}} [{k * r.lo:+{d}}, {k * r.hi:+{d}}]",
                       "-" if r.p_mcnemar is None else f"{r.p_mcnemar:.3g}",
-                      "-" if c.p_holm is None else f"{c.p_holm:.3g}", r.outcome)
+                      "-" if c.p_holm is None else f"{c.p_holm:.3g}", r.outcome,
+                      # helpful/harmful split: items only one run gets right
+                      "-" if r.p_mcnemar is None else f"{r.a_only} / {r.b_only}")
     console.print(table)
     wtl = win_tie_loss(c.result.outcome for c in comparisons)
     console.print("A against B, win / tie / loss: " + " / ".join(

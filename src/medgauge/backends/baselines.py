@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections import Counter
 from typing import Any, ClassVar
 
@@ -27,7 +28,8 @@ from medgauge.types import MedgaugeError, Request, Response
 
 @backends.register("baseline")
 class BaselineBackend(Backend):
-    """Floors: baseline:random, baseline:constant, baseline:prior (see the module docstring)."""
+    """Floors: baseline:random, baseline:constant, baseline:prior, and baseline:context (see the
+    module docstring)."""
 
     kind = "baseline"
     supports_images = True
@@ -43,8 +45,9 @@ class BaselineBackend(Backend):
         options.setdefault("concurrency", 4)
         name, _, value = model.partition("=")
         super().__init__(name, options)
-        if name not in ("random", "constant", "prior"):
-            raise MedgaugeError(f"unknown baseline {name!r} (known: random, constant, prior)")
+        if name not in ("random", "constant", "prior", "context"):
+            raise MedgaugeError(f"unknown baseline {name!r} (known: random, constant, prior, "
+                                "context)")
         self.seed = self.take("seed", int, 0)
         self.answer = value or str(self.options.pop("answer", ""))
         self.reject_unknown_options("seed, answer, concurrency")
@@ -53,6 +56,8 @@ class BaselineBackend(Backend):
         self._vocabulary: list[str] = []
 
     def identity(self) -> str:
+        if self.model == "context":
+            return "baseline:context"
         if self.model == "random":
             return f"baseline:random(seed={self.seed})"
         if self.model == "constant":
@@ -66,6 +71,8 @@ class BaselineBackend(Backend):
         return str(request.meta.get("sample_id")) if self.model == "random" else None
 
     def display_name(self) -> str:
+        if self.model == "context":
+            return "context"
         if self.model == "prior":
             return "prior-oracle" if self.oracle else "prior"
         if self.model == "constant":
@@ -94,6 +101,11 @@ class BaselineBackend(Backend):
         options: list[str] = list(meta.get("options") or [])
         labels: list[str] = list(meta.get("labels") or ["yes", "no"])
         choices = options if answer_type == "mcq" else labels if answer_type == "yesno" else []
+        if self.model == "context":
+            texts = dict(meta.get("option_texts") or {}) if answer_type == "mcq" else {
+                c: c for c in choices}
+            return Response(text=follow_evidence(meta.get("evidence") or [], texts),
+                            finish_reason="stop")
         if self.model == "random":
             digest = hashlib.blake2b(f"{self.seed}\x00{request.text()}\x00"
                                      f"{meta.get('sample_id')}".encode(), digest_size=8).digest()
@@ -109,6 +121,22 @@ class BaselineBackend(Backend):
         if text is None or (choices and text not in choices):
             text = choices[0] if choices else ""
         return Response(text=text, finish_reason="stop")
+
+
+def follow_evidence(evidence: list[str], choices: dict[str, str]) -> str:
+    """The choice (key of ``choices``: letter or label -> its text) whose text the evidence
+    mentions most often (whole words, case-insensitive; ties: the earliest mention); ``""`` when
+    none is mentioned."""
+    text = "\n".join(str(e) for e in evidence)
+    best: tuple[int, int, str] | None = None
+    for choice, phrase in choices.items():
+        if not str(phrase).strip():
+            continue
+        found = [m.start() for m in re.finditer(
+            rf"(?<!\w){re.escape(str(phrase).strip())}(?!\w)", text, re.IGNORECASE)]
+        if found and (best is None or (-len(found), found[0]) < best[:2]):
+            best = (-len(found), found[0], choice)
+    return "" if best is None else best[2]
 
 
 def _kind(answer_type: str, options: Any, labels: Any) -> str:

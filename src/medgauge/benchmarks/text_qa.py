@@ -220,7 +220,8 @@ class PubMedQA(LocalBenchmark):
                 id=str(pmid), question=clean_text(field(item, "QUESTION", where)), answer=label,
                 answer_type="yesno", labels=self.LABELS, cluster=str(pmid),
                 context="\n".join(clean_text(c) for c in contexts) if self.with_context else None,
-                metadata={"year": clean_text(item.get("YEAR")),
+                # its own abstract is the question's gold evidence (retrieval metrics)
+                metadata={"year": clean_text(item.get("YEAR")), "gold_passage": str(pmid),
                           "reasoning_required_pred": clean_text(
                               item.get("reasoning_required_pred"))},
             )

@@ -2,10 +2,10 @@
 
 Importing this package registers every probe module of the package (adding a probe is one
 file) in ``medgauge.runner.solver.solvers``:
-``blind``, ``pairs``, ``leading``, ``followup``, ``permute``, ``perturb``, ``mismatch`` and
-``confidence`` (docs/probes.md explains each).  ``probe_summary`` gives one probe run's headline
-metric with its interval and the clean score it is paired with; ``print_trust_profile`` prints
-them for the terminal.
+``blind``, ``pairs``, ``leading``, ``followup``, ``permute``, ``perturb``, ``mismatch``,
+``confidence`` and ``overreliance`` (docs/probes.md explains each).  ``probe_summary`` gives one
+probe run's headline metric with its interval and the clean score it is paired with;
+``print_trust_profile`` prints them for the terminal.
 """
 
 from __future__ import annotations

@@ -242,6 +242,8 @@ def _comparison_section(runs: Sequence[RunData]) -> str:
             notes.append(f"{r.excluded} pairs with a request error excluded")
         if r.n_clusters is not None:
             notes.append(f"{r.n_clusters} clusters")
+        if r.p_mcnemar is not None:  # helpful/harmful split: items only one run gets right
+            notes.append(f"right only in A: {r.a_only}, only in B: {r.b_only}")
         k = c.scale
         rows.append([
             _e(c.benchmark), _e(c.metric), _e(c.model_a), _e(c.model_b),

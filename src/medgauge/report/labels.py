@@ -3,7 +3,10 @@ run config, and a local checkpoint or predictions file is named by its last path
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import PurePath
+from typing import Any
 
 _PATH_KINDS = ("hf", "replay")
 
@@ -21,6 +24,24 @@ def model_label(identity: str) -> str:
     return f"{kind}:{name}"
 
 
+_QUOTED_PATH = re.compile(r"'([^']*[/\\][^']*)'")
+
+
+def pipeline_label(config: Mapping[str, Any] | None) -> str:
+    """The run's pipeline (``retrieve(corpus='pool.jsonl', k=5) -> generate``) with quoted paths
+    cut to their last component; ``""`` for the default pipeline (a plain ``generate``)."""
+    text = str((config or {}).get("pipeline") or "")
+    return _QUOTED_PATH.sub(lambda m: repr(PurePath(m.group(1).rstrip("/\\")).name), text)
+
+
+def with_pipeline(label: str, config: Mapping[str, Any] | None) -> str:
+    """``label`` plus `` | pipeline`` when the run has a non-default pipeline: two runs of one
+    model that differ only by their pipeline (with and without retrieval, chain of thought ...)
+    are two rows, and the report pairs them instead of keeping only the latest."""
+    pipeline = pipeline_label(config)
+    return f"{label} | {pipeline}" if pipeline else label
+
+
 FINISHED = ("completed", "completed_with_errors")
 
 
@@ -35,7 +56,8 @@ def status_note(status: str | None, done: int | None, total: int | None) -> str:
 def shorten_models(runs: list[dict]) -> None:
     """Replace each run's ``model`` by its short label in place, for reports, keeping the full
     identity in ``model_identity``.  Identities whose labels would collide (the same checkpoint
-    under different options) keep their full identity, so runs are never merged by mistake."""
+    under different options) keep their full identity, so runs are never merged by mistake; a
+    non-default pipeline is appended (:func:`with_pipeline`)."""
     by_label: dict[str, set[str]] = {}
     for run in runs:
         by_label.setdefault(model_label(str(run["model"])), set()).add(str(run["model"]))
@@ -43,4 +65,5 @@ def shorten_models(runs: list[dict]) -> None:
         full = str(run["model"])
         label = model_label(full)
         run["model_identity"] = full
-        run["model"] = label if len(by_label[label]) == 1 else full
+        run["model"] = with_pipeline(label if len(by_label[label]) == 1 else full,
+                                     run.get("config"))

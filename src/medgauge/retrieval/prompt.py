@@ -53,6 +53,12 @@ def evidence_block(passages: Sequence[Passage], max_chars: int | None = None) ->
     return "\n\n".join(lines)
 
 
+def evidence_preamble(passages: Sequence[Passage], max_chars: int | None = None) -> str:
+    """The evidence part of the default templates (instruction, ``Evidence:``, the numbered
+    block, a blank line), to put before a benchmark's own rendered prompt."""
+    return _HEAD.format(evidence=evidence_block(passages, max_chars))
+
+
 def check_template(template: str) -> str:
     """The template itself, or a one-line error naming its first unknown placeholder."""
     for name in _FIELD.findall(template):

@@ -74,7 +74,8 @@ class SolveContext:
             params=params or self.params,
             meta={"sample_id": sample.id, "question": sample.question,
                   "answer_type": sample.answer_type,
-                  "options": list(sample.options), "labels": list(sample.labels), **meta},
+                  "options": list(sample.options), "option_texts": dict(sample.options),
+                  "labels": list(sample.labels), **meta},
         )
 
     async def generate(self, request: Request) -> tuple[str, Response]:

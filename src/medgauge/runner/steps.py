@@ -19,6 +19,8 @@ Written on the command line or in YAML as ``few_shot(k=2) -> chain_of_thought ->
   step by step" (Kojima et al. 2022) and asks for a final ``Answer: ...`` line.
 - ``generate(n=1, temperature=..., max_tokens=...)``: ``n`` samples, each its own cached request
   (seeds ``gen_seed + i``); with ``n > 1`` the temperature defaults to 0.7.
+- ``retrieve(corpus=PATH, k=5, retriever=bm25|dense)``: top-k passages as evidence in the prompt
+  (``medgauge.retrieval.step``; docs/retrieval.md).
 - ``vote``: self-consistency (Wang et al. 2023): the majority answer over the samples (answers
   extracted with the run's scoring rule; ties go to the earliest), the vote share as the item's
   confidence.  Any failed sample makes the item an error (a rerun retries it).
@@ -93,6 +95,7 @@ class Pipeline:
                                 "'chain_of_thought -> generate')")
         self.specs = specs
         self.steps: list[Step] = []
+        load_steps()
         for spec in specs:
             factory = steps.get(spec.name)
             try:
@@ -118,6 +121,12 @@ class Pipeline:
         for step in self.steps:
             state = await step(state, ctx)
         return state
+
+
+def load_steps() -> None:
+    """Import the modules that register steps outside this one (``retrieve``,
+    ``medgauge.retrieval.step``); imported here, lazily, to avoid an import cycle."""
+    import medgauge.retrieval.step  # noqa: F401
 
 
 _CALL = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
@@ -274,6 +283,10 @@ def _edit_last_user_text(messages: list[Message], edit: Callable[[str], str]) ->
         m["content"] = parts
         return out
     raise MedgaugeError("pipeline: no user message to edit")
+
+
+#: public name for steps defined in other modules (``retrieve``)
+edit_last_user_text = _edit_last_user_text
 
 
 #: Self-consistency sampling temperature when none is given (Wang et al. 2023 sample at T=0.5-0.7).
