@@ -204,9 +204,11 @@ def leaderboard_rows(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
 
 
 def _model_name(run: dict[str, Any]) -> str:
-    from medgauge.report.labels import model_label
+    """The short model label, with the prompting strategy when it is not the default."""
+    from medgauge.report.labels import strategy
 
-    return model_label(str(run["model"]))
+    name = strategy(run)
+    return model_label(str(run["model"])) + (f" [{name}]" if name else "")
 
 
 def print_leaderboard(store: Store, run_ids: list[str], console: Console) -> None:
@@ -346,6 +348,9 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
     store = Store(store_path, readonly=True)
     runs = [store.run_data(r) for r in run_ids]
     store.close()
+    from medgauge.report.labels import label_strategies
+
+    label_strategies(runs)  # two strategies of one model are two columns
     comparisons = compare_runs(runs, intersection=intersection, n_resamples=resamples,
                                seed=seed, clustered=clustered)
     table = Table(title="Paired comparison (A - B)", title_justify="left")
@@ -393,6 +398,9 @@ def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
     from medgauge.report.labels import shorten_models
 
     shorten_models(runs)  # short model labels in the tables (identities stay in the config)
+    from medgauge.report.labels import label_strategies
+
+    label_strategies(runs)  # two strategies of one model are two columns
     if fmt == "html":
         from medgauge.probes import probe_summary
 

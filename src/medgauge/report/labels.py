@@ -44,3 +44,20 @@ def shorten_models(runs: list[dict]) -> None:
         label = model_label(full)
         run["model_identity"] = full
         run["model"] = label if len(by_label[label]) == 1 else full
+
+
+def strategy(run: dict) -> str | None:
+    """The run's prompting strategy when it is not the default one (its pipeline, e.g.
+    ``few_shot(k=2) -> generate``), else None."""
+    pipeline = (run.get("config") or {}).get("pipeline")
+    return str(pipeline) if pipeline else None
+
+
+def label_strategies(runs: list[dict]) -> None:
+    """Append the strategy to each run's ``model`` label in place (``hf:smollm2 [chain_of_thought
+    -> generate]``), so two strategies of one model are two columns in tables, comparisons and
+    reports rather than one (``clean_runs`` keys by benchmark and model)."""
+    for run in runs:
+        name = strategy(run)
+        if name and not str(run["model"]).endswith(f"[{name}]"):
+            run["model"] = f"{run['model']} [{name}]"
