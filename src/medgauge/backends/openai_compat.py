@@ -24,8 +24,8 @@ hosted APIs.
   (``Response.reasoning``), never read as the answer.  A reply whose ``content`` is empty while
   reasoning is present is retried, and an error when it persists (so a rerun retries it); when
   it was cut by the length limit it is kept as an empty reply (scored ``incomplete``).  Option
-  ``reasoning_reply=true`` reads the reasoning as the reply when ``content`` is empty (wrapped in
-  ``<think>`` so a reply cut inside it stays ``incomplete``).
+  ``reasoning_reply=true`` reads the reasoning as the reply when ``content`` is empty (a reply
+  cut by the length limit is kept as an unclosed ``<think>`` block, so it stays ``incomplete``).
 - The cache key names the model, not the server (the same model name on another server reuses
   stored answers); ``cache_scope=server`` adds the base URLs (redacted) to the model identity.
 """
@@ -374,8 +374,8 @@ def _parse(raw: bytes, url: str, reasoning_reply: bool = False) -> Response:
 
     ``reasoning_content`` (vLLM, SGLang, DeepSeek) or ``reasoning`` (OpenRouter, Ollama) is kept
     in ``Response.reasoning``.  Empty ``content`` with reasoning present: with
-    ``reasoning_reply`` the reasoning becomes the reply inside ``<think>`` (closed unless cut by
-    the length limit); otherwise a reply cut by length stays empty (``incomplete``) and any other
+    ``reasoning_reply`` the reasoning becomes the reply (an unclosed ``<think>`` block when cut
+    by the length limit); otherwise a reply cut by length stays empty (``incomplete``) and any other
     is a (retried) error."""
     try:
         data = json.loads(raw)
@@ -399,7 +399,7 @@ def _parse(raw: bytes, url: str, reasoning_reply: bool = False) -> Response:
         if not text.strip() and thought.strip():
             cut = choice.get("finish_reason") == "length"
             if reasoning_reply:
-                text = f"<think>{thought}" + ("" if cut else "</think>")
+                text = f"<think>{thought}" if cut else thought
             elif not cut:
                 raise _Transient(f"{url}: reply has reasoning but empty content (option "
                                  "reasoning_reply=true reads the reasoning as the reply)")
