@@ -208,7 +208,7 @@ def _model_name(run: dict[str, Any]) -> str:
     from medgauge.report.labels import strategy
 
     name = strategy(run)
-    return model_label(str(run["model"])) + (f" [{name}]" if name else "")
+    return model_label(str(run["model"])) + (f" ({name})" if name else "")
 
 
 def print_leaderboard(store: Store, run_ids: list[str], console: Console) -> None:
@@ -348,8 +348,9 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
     store = Store(store_path, readonly=True)
     runs = [store.run_data(r) for r in run_ids]
     store.close()
-    from medgauge.report.labels import label_strategies
+    from medgauge.report.labels import label_strategies, shorten_models
 
+    shorten_models(runs)
     label_strategies(runs)  # two strategies of one model are two columns
     comparisons = compare_runs(runs, intersection=intersection, n_resamples=resamples,
                                seed=seed, clustered=clustered)

@@ -54,10 +54,10 @@ def strategy(run: dict) -> str | None:
 
 
 def label_strategies(runs: list[dict]) -> None:
-    """Append the strategy to each run's ``model`` label in place (``hf:smollm2 [chain_of_thought
-    -> generate]``), so two strategies of one model are two columns in tables, comparisons and
+    """Append the strategy to each run's ``model`` label in place (``hf:smollm2 (chain_of_thought
+    -> generate)``), so two strategies of one model are two columns in tables, comparisons and
     reports rather than one (``clean_runs`` keys by benchmark and model)."""
     for run in runs:
         name = strategy(run)
-        if name and not str(run["model"]).endswith(f"[{name}]"):
-            run["model"] = f"{run['model']} [{name}]"
+        if name and not str(run["model"]).endswith(f"({name})"):
+            run["model"] = f"{run['model']} ({name})"  # not [...]: rich reads that as markup
