@@ -47,7 +47,7 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
                        api_key_env: str | None, concurrency: int | None,
                        generation: dict[str, Any], seed: int,
                        probe_opt: list[str] | None = None, pipeline: str | None = None,
-                       metric: list[str] | None = None, grader: str | None = None,
+                       metric: list[str] | None = None, grader: list[str] | None = None,
                        grader_opt: list[str] | None = None,
                        select: dict[str, Any] | None = None) -> dict[str, Any]:
     bench_options = _kv(opt, "--opt")
@@ -56,7 +56,7 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
         name, _, data = spec.partition("=")
         benches.append({"name": name, "data": data or None, "options": bench_options,
                         "limit": limit, "prompt": prompt,
-                        "scoring": scoring or ("grader" if grader else None),
+                        "scoring": scoring or _graded_mode(grader),
                         "metrics": [m.strip() for group in metric or [] for m in group.split(",")
                                     if m.strip()],
                         **{k: v for k, v in (select or {}).items() if v is not None}})
@@ -84,8 +84,34 @@ def _config_from_flags(benchmark: list[str], model: list[str], probe: list[str],
            "models": models, "probes": probes, "probe_options": probe_options,
            "pipeline": pipeline}
     if grader:
-        out["grader"] = {"spec": grader, "options": _kv(grader_opt, "--grader-opt")}
+        out["grader"] = grader_configs(grader, grader_opt)
     return out
+
+
+def _graded_mode(grader: list[str] | None) -> str | None:
+    """The scoring mode implied by --grader flags alone: grader (one) or jury (several)."""
+    if not grader:
+        return None
+    return "grader" if len(grader) == 1 else "jury"
+
+
+def grader_configs(grader: list[str], grader_opt: list[str] | None) -> list[dict[str, Any]]:
+    """``--grader`` specs with their ``--grader-opt KEY=VALUE`` (every grader) or
+    ``--grader-opt N.KEY=VALUE`` (the N-th grader, from 0)."""
+    shared: list[str] = []
+    own: dict[int, list[str]] = {}
+    for pair in grader_opt or []:
+        head, dot, rest = pair.partition(".")
+        if dot and head.isdigit() and "=" not in head:
+            index = int(head)
+            if index >= len(grader):
+                raise MedgaugeError(f"--grader-opt {pair!r}: there is no grader {index} (give "
+                                    f"{len(grader)} --grader, numbered from 0)")
+            own.setdefault(index, []).append(rest)
+        else:
+            shared.append(pair)
+    return [{"spec": spec, "options": _kv([*shared, *own.get(i, [])], "--grader-opt")}
+            for i, spec in enumerate(grader)]
 
 
 def _unescape(text: str | None) -> str | None:
@@ -138,8 +164,8 @@ def run(
     seed: int = typer.Option(0, help="Seed of baselines and probes."),
     pipeline: str | None = typer.Option(None, help="Solver steps, e.g. 'few_shot(k=2) -> chain_of_thought -> generate(n=3) -> vote'."),
     metric: list[str] = typer.Option([], "--metric", help="Declared metrics (the first is the headline), e.g. accuracy,token_f1."),
-    grader: str | None = typer.Option(None, help="Grader model KIND:MODEL for --scoring grader (model-graded answers)."),
-    grader_opt: list[str] = typer.Option([], "--grader-opt", help="Grader backend option KEY=VALUE (e.g. base_url=...)."),
+    grader: list[str] = typer.Option([], "--grader", help="Grader model KIND:MODEL for --scoring grader (model-graded answers); repeat for a jury."),
+    grader_opt: list[str] = typer.Option([], "--grader-opt", help="Grader backend option KEY=VALUE (every grader) or N.KEY=VALUE (grader N); price_in/price_out in USD per million tokens."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     cache_scope: str | None = typer.Option(None, "--cache-scope", help="model (default: stored answers are shared by every server of the same model name) or server (keyed by base URL too)."),
 ) -> None:
@@ -282,8 +308,8 @@ def rescore(
     run_ids: list[str] = typer.Argument(None, help="Runs to re-score (prefixes work); all runs when omitted."),
     store: str = typer.Option("medgauge.db", help="SQLite store file."),
     scoring: str | None = typer.Option(None, help="Scoring mode (default: each run's own, at this release's version)."),
-    grader: str | None = typer.Option(None, help="Grader model KIND:MODEL for --scoring grader."),
-    grader_opt: list[str] = typer.Option([], "--grader-opt", help="Grader backend option KEY=VALUE."),
+    grader: list[str] = typer.Option([], "--grader", help="Grader model KIND:MODEL for --scoring grader; repeat for a jury."),
+    grader_opt: list[str] = typer.Option([], "--grader-opt", help="Grader backend option KEY=VALUE or N.KEY=VALUE."),
 ) -> None:
     """Re-score stored replies (another scoring mode, or new scoring rules) without asking the
     model again; the new scores become the runs' current ones, older ones stay stored."""
@@ -291,8 +317,22 @@ def rescore(
 
     if not Path(store).is_file():
         raise MedgaugeError(f"store not found: {store}")
-    raise typer.Exit(rescore_runs(Path(store), run_ids or [], scoring, grader,
-                                  _kv(grader_opt, "--grader-opt"), console))
+    raise typer.Exit(rescore_runs(Path(store), run_ids or [], scoring,
+                                  grader_configs(grader, grader_opt), console))
+
+
+@app.command()
+def agreement(
+    run_ids: list[str] = typer.Argument(None, help="Model-graded runs (prefixes work); all graded runs when omitted."),
+    store: str = typer.Option("medgauge.db", help="SQLite store file."),
+    human: Path | None = typer.Option(None, "--human", help="Human judgements: CSV or JSONL with sample_id and correct (1/0)."),
+    seed: int = typer.Option(0, help="Bootstrap seed."),
+) -> None:
+    """Graders of model-graded runs: invalid rate, tokens, cost, inter-grader kappa, and
+    agreement with people (accuracy and kappa with 95% intervals) given --human."""
+    from medgauge.workflow import show_agreement
+
+    show_agreement(Path(store), run_ids or [], human, seed, console)
 
 
 store_app = typer.Typer(help="Store maintenance.", no_args_is_help=True)

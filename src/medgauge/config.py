@@ -19,6 +19,8 @@ models:
 probes: [blind, permute]
 pipeline: few_shot(k=2) -> chain_of_thought -> generate(n=3) -> vote   # or a YAML list
 grader: {spec: openai:judge, options: {base_url: http://judge:8000/v1}}  # --scoring grader
+# or several graders (--scoring jury): a list of {spec, options}; options price_in/price_out
+# (USD per million tokens) price a grader's tokens
 ```
 """
 
@@ -80,7 +82,13 @@ class RunConfig(_Strict):
     probes: list[str] = Field(default_factory=list)
     probe_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     pipeline: str | list[Any] | None = None
-    grader: ModelConfig | None = None
+    grader: ModelConfig | list[ModelConfig] | None = None
+
+    def graders(self) -> list[ModelConfig]:
+        """The grader models, in order (one ``grader:`` value or a list)."""
+        if self.grader is None:
+            return []
+        return list(self.grader) if isinstance(self.grader, list) else [self.grader]
 
 
 def load_config(path: Path) -> RunConfig:

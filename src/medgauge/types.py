@@ -186,6 +186,9 @@ class Response:
     latency_s: float = 0.0
     error: str | None = None
     cached: bool = False
+    #: a reasoning model's separate reasoning text (``reasoning_content``); not stored, not part
+    #: of the cache key, never parsed for an answer
+    reasoning: str | None = None
 
     @property
     def ok(self) -> bool:

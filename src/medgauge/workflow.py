@@ -16,6 +16,7 @@ from medgauge.benchmarks import create_benchmark
 from medgauge.benchmarks.select import selection_config
 from medgauge.config import RunConfig
 from medgauge.metrics import get_metric, grouped, run_metrics
+from medgauge.report.labels import model_label
 from medgauge.report.terminal import breakdown_table, leaderboard_table, print_tables
 from medgauge.runner.engine import Task, TaskOutcome, run_tasks
 from medgauge.runner.progress import Progress
@@ -40,9 +41,8 @@ def build_tasks(cfg: RunConfig) -> list[Task]:
         if name not in cfg.probes:
             raise MedgaugeError(f"options given for probe {name!r}, which is not selected "
                                 f"(selected: {', '.join(cfg.probes) or 'none'})")
-    grader = (create_backend(cfg.grader.spec, cfg.grader.options)
-              if cfg.grader is not None else None)
-    scorers = {b.scoring: make_scorer(b.scoring, grader) for b in cfg.benchmarks}
+    graders = create_graders(cfg.graders())
+    scorers = {b.scoring: make_scorer(b.scoring, graders) for b in cfg.benchmarks}
     for b in cfg.benchmarks:
         for m in b.metrics:
             get_metric(m)  # an unknown metric fails before anything runs
@@ -54,7 +54,10 @@ def build_tasks(cfg: RunConfig) -> list[Task]:
     tasks = []
     for b in cfg.benchmarks:
         bench = create_benchmark(b.name, b.data, **b.options)
-        graders = {"grader": grader} if grader is not None and scorers[b.scoring].roles else {}
+        scorer = scorers[b.scoring]
+        roles = {role: graders[i][0] for i, role in enumerate(scorer.roles)} if scorer.roles \
+            else {}
+        metrics = tuple(b.metrics) or scorer_metrics(bench, scorer)
         for spec, backend in zip(cfg.models, shared, strict=True):
             if backend.per_benchmark:  # state learnt from one benchmark (prior baseline)
                 backend = create_backend(spec.spec, spec.options)
@@ -63,23 +66,63 @@ def build_tasks(cfg: RunConfig) -> list[Task]:
                 tasks.append(Task(bench, backend, solver, prompt=b.prompt, scoring=b.scoring,
                                   params=params, seed=cfg.seed, limit=b.limit,
                                   pipeline=pipeline, scorer=scorers[b.scoring],
-                                  graders=graders, metrics=tuple(b.metrics),
+                                  graders=roles, metrics=metrics,
                                   system=b.system,
                                   select=selection_config(b.sample, cfg.seed, b.stratify,
                                                           b.ids)))
     return tasks
 
 
-def make_scorer(scoring: str | None, grader: Backend | None) -> Scorer:
-    """The scorer of a scoring mode name: a rule mode, or ``grader[:TEMPLATE]`` (needs a grader
-    model)."""
-    if scoring and scoring.split(":")[0] == "grader":
-        if grader is None:
-            raise MedgaugeError(f"scoring {scoring!r} needs a grader model: --grader KIND:MODEL")
-        from medgauge.scoring.grader import grader_scorer
+GraderBackends = list[tuple[Backend, tuple[float | None, float | None]]]
 
-        return grader_scorer(scoring, grader.identity())
-    return RuleScorer(scoring)
+
+def create_graders(configs: list[Any]) -> GraderBackends:
+    """Each grader's backend and its prices (options ``price_in``/``price_out``: USD per million
+    prompt/completion tokens, taken out before the backend sees its options)."""
+    out: GraderBackends = []
+    for c in configs:
+        options = dict(c.options)
+        prices = []
+        for key in ("price_in", "price_out"):
+            value = options.pop(key, None)
+            try:
+                prices.append(None if value is None else float(value))
+            except (TypeError, ValueError):
+                raise MedgaugeError(f"grader {c.spec}: option {key} must be a number (USD per "
+                                    f"million tokens), got {value!r}") from None
+        out.append((create_backend(c.spec, options), (prices[0], prices[1])))
+    return out
+
+
+def make_scorer(scoring: str | None, graders: GraderBackends | Backend | None) -> Scorer:
+    """The scorer of a scoring mode name: a rule mode, ``grader[:TEMPLATE]`` (one grader model)
+    or ``jury[:AGG[:TEMPLATE]]`` (several).  With no mode given but graders, ``grader`` for one
+    and ``jury`` for several."""
+    from medgauge.scoring.grader import Grader, grader_scorer, is_graded
+
+    if isinstance(graders, Backend):
+        graders = [(graders, (None, None))]
+    graders = graders or []
+    if not is_graded(scoring):
+        return RuleScorer(scoring)
+    assert scoring is not None
+    if not graders:
+        raise MedgaugeError(f"scoring {scoring!r} needs a grader model: --grader KIND:MODEL")
+    jury = scoring.split(":")[0] == "jury"
+    roles = [f"grader{i}" for i in range(len(graders))] if jury else ["grader"]
+    if not jury and len(graders) > 1:
+        raise MedgaugeError(f"scoring {scoring!r} takes one grader; {len(graders)} given (use "
+                            "--scoring jury for several)")
+    return grader_scorer(scoring, [Grader(role, b.identity(), *prices)
+                                   for role, (b, prices) in zip(roles, graders, strict=False)])
+
+
+def scorer_metrics(bench: Any, scorer: Scorer) -> tuple[str, ...]:
+    """The run's declared metrics when the scorer adds some (a rubric's ``grade``): the
+    benchmark's, then the scorer's; empty (the benchmark's own) otherwise."""
+    if not scorer.metrics:
+        return ()
+    return tuple(dict.fromkeys([*getattr(bench, "metrics", ("accuracy",)), *scorer.metrics]))
 
 
 def execute(cfg: RunConfig, tasks: list[Task], *, console: Console, quiet: bool,
@@ -168,6 +211,8 @@ def _model_name(run: dict[str, Any]) -> str:
 
 def print_leaderboard(store: Store, run_ids: list[str], console: Console) -> None:
     print_tables(leaderboard_table(leaderboard_rows(store, run_ids)), console=console)
+    print_grader_summaries([store.run_data(r) for r in dict.fromkeys(run_ids)
+                            if (store.run(r).get("config") or {}).get("grader")], console)
     stale_scores_note(store, run_ids, console)
 
 
@@ -301,10 +346,9 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
     store = Store(store_path, readonly=True)
     runs = [store.run_data(r) for r in run_ids]
     store.close()
-    from medgauge.report.labels import with_pipeline
+    from medgauge.report.labels import shorten_models
 
-    for run in runs:  # one model with and without retrieval: two names
-        run["model"] = with_pipeline(str(run["model"]), run.get("config"))
+    shorten_models(runs)  # short labels; two pipelines of one model are two names
     comparisons = compare_runs(runs, intersection=intersection, n_resamples=resamples,
                                seed=seed, clustered=clustered)
     table = Table(title="Paired comparison (A - B)", title_justify="left")
@@ -372,40 +416,41 @@ def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
 
 
 def rescore_runs(store_path: Path, run_ids: list[str], scoring: str | None,
-                 grader_spec: str | None, grader_options: dict[str, Any],
-                 console: Console) -> int:
+                 grader_configs: list[dict[str, Any]], console: Console) -> int:
     """``medgauge rescore``: score stored replies again (another scoring mode, or the current
-    version of the run's own) without solving again; only a grader model is ever asked."""
+    version of the run's own) without solving again; only grader models are ever asked."""
+    from medgauge.config import ModelConfig
     from medgauge.runner.calls import ModelCaller
     from medgauge.runner.scoring import rescore_samples
     from medgauge.scoring.base import ScoreContext
 
     load_probes()
     store = Store(store_path)
-    grader = create_backend(grader_spec, grader_options) if grader_spec else None
+    graders = create_graders([ModelConfig.model_validate(c) for c in grader_configs])
     runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
     if not runs:
         raise MedgaugeError(f"no runs in {store_path}")
 
     async def go() -> list[tuple[dict[str, Any], Scorer, int, int, int]]:
         out = []
-        if grader is not None:
-            await grader.start()
+        for backend, _ in graders:
+            await backend.start()
         try:
             for run in runs:
                 mode = scoring or (run["config"] or {}).get("scoring") or "default"
-                base = make_scorer(mode, grader)
+                base = make_scorer(mode, graders)
                 solver_cfg = dict((run["config"] or {}).get("solver") or {"name": "clean"})
                 solver = solvers.get(solver_cfg.pop("name", "clean"))(**solver_cfg)
                 scorer = solver.scorer(base)
-                roles = {"grader": ModelCaller(grader, store, "grader")} if grader else {}
+                roles = {role: ModelCaller(graders[i][0], store, role)
+                         for i, role in enumerate(base.roles)}
                 ctx = ScoreContext(roles)
                 n, errors = await rescore_samples(store, run["run_id"], scorer, ctx)
                 store.set_scorer(run["run_id"], scorer.name, scorer.version)
                 out.append((run, scorer, n, errors, ctx.sent))
         finally:
-            if grader is not None:
-                await grader.close()
+            for backend, _ in graders:
+                await backend.close()
         return out
 
     results = _run_interruptibly(go())
@@ -423,6 +468,72 @@ def rescore_runs(store_path: Path, run_ids: list[str], scoring: str | None,
         print_leaderboard(store, clean, console)
     store.close()
     return 1 if errors else 0
+
+
+def print_grader_summaries(runs: list[dict[str, Any]], console: Console,
+                           human: dict[str, int] | None = None, seed: int = 0) -> None:
+    """The grader table (report/graders.py) of the model-graded runs among ``runs``, and their
+    agreement with people when ``human`` judgements are given."""
+    from rich.table import Table
+
+    from medgauge.report.graders import grader_summary, human_agreement
+
+    summaries = [(run, s) for run in runs if (s := grader_summary(run, seed=seed)) is not None]
+    if not summaries:
+        return
+    table = Table(title="Graders", title_justify="left")
+    for col in ("benchmark", "model", "scorer", "graders", "asked", "grader invalid [95% CI]",
+                "tokens in/out", "cost $", "kappa [95% CI]", "run"):
+        table.add_column(col, overflow="fold")
+    for _, s in summaries:
+        k = s.kappa
+        table.add_row(s.benchmark, _model_name({"model": s.model}), s.scorer,
+                      ", ".join(model_label(g) for g in s.graders.values()), str(s.asked),
+                      f"{s.invalid} ({100 * s.invalid_rate:.1f}%) "
+                      f"[{100 * s.invalid_lo:.1f}-{100 * s.invalid_hi:.1f}]" if s.asked else "-",
+                      f"{s.prompt_tokens}/{s.completion_tokens}",
+                      "-" if s.cost_usd is None else f"{s.cost_usd:.4f}",
+                      "-" if k is None else f"{k.method} {_num(k.value)} "
+                                            f"[{_num(k.lo)}, {_num(k.hi)}] n={k.n}",
+                      s.run_id)
+    print_tables(table, console=console)
+    if human is None:
+        return
+    table = Table(title="Grader vs human judgements", title_justify="left")
+    for col in ("benchmark", "model", "rater", "n", "accuracy [95% CI]", "kappa [95% CI]",
+                "run"):
+        table.add_column(col, overflow="fold")
+    for run, s in summaries:
+        for rater, a in human_agreement(run, human, seed=seed).items():
+            acc = (f"{100 * a.accuracy:.1f} [{100 * a.lo:.1f}-{100 * a.hi:.1f}]" if a.n
+                   else "-")
+            table.add_row(s.benchmark, _model_name({"model": s.model}), rater, str(a.n), acc,
+                          f"{_num(a.kappa.value)} [{_num(a.kappa.lo)}, {_num(a.kappa.hi)}]",
+                          s.run_id)
+    print_tables(table, console=console)
+
+
+def _num(x: float) -> str:
+    return "-" if x != x else f"{x:.2f}"  # nan -> "-"
+
+
+def show_agreement(store_path: Path, run_ids: list[str], human_path: Path | None, seed: int,
+                   console: Console) -> None:
+    """``medgauge agreement``."""
+    from medgauge.report.graders import grader_roles, read_judgements
+
+    if not store_path.is_file():
+        raise MedgaugeError(f"store not found: {store_path}")
+    human = read_judgements(human_path) if human_path is not None else None
+    store = Store(store_path, readonly=True)
+    runs = [store.run_data(r) for r in run_ids] if run_ids else \
+        [store.run_data(r["run_id"]) for r in store.runs() if grader_roles(r)]
+    store.close()
+    graded = [r for r in runs if grader_roles(r)]
+    if not graded:
+        raise MedgaugeError(f"no model-graded run in {store_path} (runs scored with --scoring "
+                            "grader or jury)")
+    print_grader_summaries(graded, console, human, seed)
 
 
 def upgrade_store(store_path: Path, console: Console) -> None:

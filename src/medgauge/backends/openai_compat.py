@@ -20,6 +20,12 @@ hosted APIs.
   stop the run at once with a message saying what to check.
 - A reply body larger than ``max_response_bytes`` (default 8 MiB) is not read: the item is an
   error.
+- Reasoning models: a reply's ``reasoning_content`` (or ``reasoning``) is kept apart
+  (``Response.reasoning``), never read as the answer.  A reply whose ``content`` is empty while
+  reasoning is present is retried, and an error when it persists (so a rerun retries it); when
+  it was cut by the length limit it is kept as an empty reply (scored ``incomplete``).  Option
+  ``reasoning_reply=true`` reads the reasoning as the reply when ``content`` is empty (a reply
+  cut by the length limit is kept as an unclosed ``<think>`` block, so it stays ``incomplete``).
 - The cache key names the model, not the server (the same model name on another server reuses
   stored answers); ``cache_scope=server`` adds the base URLs (redacted) to the model identity.
 """
@@ -92,12 +98,13 @@ class OpenAIBackend(Backend):
         self.max_response_bytes = self.take("max_response_bytes", int, 8 * 2**20, minimum=1)
         self.content_format = self._choice("content_format", ("auto", "parts", "string"))
         self.cache_scope = self._choice("cache_scope", ("model", "server"))
+        self.reasoning_reply = bool(self.options.pop("reasoning_reply", False))
         threshold = self.take("breaker_threshold", int, 3, minimum=1)
         cooldown = self.take("breaker_cooldown", float, 1.0, minimum=0)
         self.reject_unknown_options(
             "base_url, api_key_env, timeout, max_retries, retry_base, retry_max, "
             "max_image_side, extra_body, concurrency, max_response_bytes, content_format, "
-            "cache_scope, breaker_threshold, breaker_cooldown")
+            "cache_scope, breaker_threshold, breaker_cooldown, reasoning_reply")
         if self.api_key is not None and ("\n" in self.api_key or "\r" in self.api_key):
             raise MedgaugeError(f"backend openai: ${self.api_key_env} contains a line break")
         # endpoint (the base URL as given) -> (chat URL, models URL, headers)
@@ -155,7 +162,7 @@ class OpenAIBackend(Backend):
     def answer_options(self) -> dict[str, Any]:
         server = sorted(self._shown.values()) if self.cache_scope == "server" else None
         return {"max_image_side": self.max_image_side, "extra_body": self.extra_body or None,
-                "server": server}
+                "server": server, "reasoning_reply": self.reasoning_reply or None}
 
     async def start(self) -> None:
         import aiohttp
@@ -299,7 +306,7 @@ class OpenAIBackend(Backend):
             return Response(error=f"{shown}: reply larger than max_response_bytes="
                                   f"{self.max_response_bytes} (not read)")
         if status == 200:
-            return _parse(raw, shown)
+            return _parse(raw, shown, self.reasoning_reply)
         message = _error_message(raw)
         if status in _FATAL:
             hint = _FATAL[status]
@@ -362,8 +369,14 @@ def _content_text(content: Any) -> str | None:
     return None
 
 
-def _parse(raw: bytes, url: str) -> Response:
-    """A chat.completion reply; anything malformed is a (retried) error, never an answer."""
+def _parse(raw: bytes, url: str, reasoning_reply: bool = False) -> Response:
+    """A chat.completion reply; anything malformed is a (retried) error, never an answer.
+
+    ``reasoning_content`` (vLLM, SGLang, DeepSeek) or ``reasoning`` (OpenRouter, Ollama) is kept
+    in ``Response.reasoning``.  Empty ``content`` with reasoning present: with
+    ``reasoning_reply`` the reasoning becomes the reply (an unclosed ``<think>`` block when cut
+    by the length limit); otherwise a reply cut by length stays empty (``incomplete``) and any other
+    is a (retried) error."""
     try:
         data = json.loads(raw)
     except ValueError:
@@ -372,13 +385,25 @@ def _parse(raw: bytes, url: str) -> Response:
     if not choices or not isinstance(choices, list):
         raise _Transient(f"{url}: reply has no choices")
     texts = []
+    reasonings: list[str] = []
+    first = choices[0]
+    finish = first.get("finish_reason") if isinstance(first, dict) else None
     for choice in choices:
         message = choice.get("message") if isinstance(choice, dict) else None
         text = _content_text(message.get("content")) if isinstance(message, dict) else None
         if text is None:
             raise _Transient(f"{url}: reply has a malformed choice")
+        thought = message.get("reasoning_content") or message.get("reasoning")
+        thought = thought if isinstance(thought, str) else ""
+        reasonings.append(thought)
+        if not text.strip() and thought.strip():
+            cut = choice.get("finish_reason") == "length"
+            if reasoning_reply:
+                text = f"<think>{thought}" if cut else thought
+            elif not cut:
+                raise _Transient(f"{url}: reply has reasoning but empty content (option "
+                                 "reasoning_reply=true reads the reasoning as the reply)")
         texts.append(text)
-    first = choices[0]
     logprobs = None
     content = first.get("logprobs", {}).get("content") if isinstance(
         first.get("logprobs"), dict) else None
@@ -391,10 +416,10 @@ def _parse(raw: bytes, url: str) -> Response:
         ]
     usage = data.get("usage")
     usage = usage if isinstance(usage, dict) else {}
-    finish = first.get("finish_reason")
     return Response(
         text=texts[0], texts=tuple(texts),
         finish_reason=finish if isinstance(finish, str) else None,
         logprobs=logprobs,
         usage={k: v for k, v in usage.items() if isinstance(v, int) and not isinstance(v, bool)},
+        reasoning=reasonings[0] or None,
     )

