@@ -125,3 +125,30 @@ def wait_for_rows(store: Path, n: int, table: str = "items", timeout: float = 30
     deadline = time.time() + timeout
     while count_rows(store, table) < n and time.time() < deadline:
         time.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the whole session (tests/pg_server.py); skips when
+    the PostgreSQL server binaries or psycopg (the ``postgres`` extra) are missing."""
+    pytest.importorskip("psycopg", reason="psycopg missing: pip install 'medgauge[postgres]'")
+    from pg_server import Cluster, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; .ci/run installs "
+                    "the postgresql package")
+    cluster = Cluster(bin_dir)
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster, request) -> str:
+    """A new, empty database of the session's cluster, as a postgresql:// URL."""
+    import re
+
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:40]
+    pg_url.count = getattr(pg_url, "count", 0) + 1  # type: ignore[attr-defined]
+    return pg_cluster.create_db(f"t{pg_url.count}_{name}")  # type: ignore[attr-defined]
