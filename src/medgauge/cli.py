@@ -314,6 +314,50 @@ def store_upgrade(path: str = typer.Argument(..., help="Store file to migrate in
     upgrade_store(path, console)
 
 
+@store_app.command("copy")
+def store_copy(src: str = typer.Argument(..., help="Store to copy from: a SQLite file or postgresql://user@host/db."),
+               dst: str = typer.Argument(..., help="Store to copy into (created when missing)."),
+               run: list[str] = typer.Option([], "--run", help="Only these runs (prefixes work); all when omitted.")) -> None:
+    """Copy runs (with their items, scores and responses) from one store into another, e.g.
+    SQLite <-> PostgreSQL.  Identical rows are fine; a success is kept over an error; two
+    different successes are refused (nothing is written)."""
+    from medgauge.store import open_store
+    from medgauge.store.transfer import copy_runs
+
+    source = open_store(src, readonly=True, must_exist=True)
+    target = open_store(dst)
+    try:
+        summary = copy_runs(source, target, run or None)
+    finally:
+        source.close()
+        target.close()
+    console.print(summary.line(source.where, target.where), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def merge(stores: list[str] = typer.Argument(..., help="SQLite stores (or postgresql:// URLs) to merge."),
+          out: str = typer.Option(..., "--out", "-o", help="Store to merge them into (created when missing).")) -> None:
+    """Merge stores run apart (e.g. the shards of one run on machines without a shared store)
+    into one: identical rows are fine, a success is kept over an error, two different successes
+    are refused with the run and sample named."""
+    from medgauge.store import open_store
+    from medgauge.store.transfer import copy_runs
+
+    if out in stores:
+        raise MedgaugeError(f"--out {out} is one of the stores to merge; give a new store")
+    sources = [open_store(s, readonly=True, must_exist=True) for s in stores]
+    target = open_store(out)
+    try:
+        for source in sources:
+            summary = copy_runs(source, target)
+            console.print(summary.line(source.where, target.where), highlight=False,
+                          soft_wrap=True)
+    finally:
+        for source in sources:
+            source.close()
+        target.close()
+
+
 @app.command()
 def phantom(
     out: Path = typer.Argument(..., help="Folder to write phantom.jsonl and images/ into."),
