@@ -219,7 +219,7 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
             return
         items = await task.solver.solve(sample, ctx)
         await score_items(items, scorer, sctx)
-        store.put_items(run_id, sample, items, seq, fingerprint, scorer_key)
+        await store.io(store.put_items, run_id, sample, items, seq, fingerprint, scorer_key)
         streak.record(items)  # raises TaskStopped when every request keeps failing
         errors = sum(it.score is not None and it.score.status == "error" for it in items)
         invalid = sum(it.score is not None and it.score.status in ("invalid", "incomplete")

@@ -25,6 +25,7 @@ score of the same scorer version.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -174,9 +175,22 @@ class BaseStore:
     #: what the store is called in messages and commands (a file path, or a URL without password)
     path: Path | str
 
+    #: True when a call waits on a server: the runner's hot-path calls then run on the store's
+    #: one I/O thread (``io``) instead of blocking the event loop
+    offload: bool = False
+    _executor: Any = None
+
     def __init__(self) -> None:
         #: request hash -> future of a request being sent now (runner/calls.py)
         self.inflight: dict[str, Any] = {}
+
+    async def io(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` (a method of this store) from async code: inline for a local file;
+        for a server store on its single I/O thread, in call order, while the event loop
+        goes on sending requests."""
+        if not self.offload:
+            return fn(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     def close(self) -> None:
         self.db.close()
@@ -426,8 +440,9 @@ class BaseStore:
     def delete_run(self, run_id: str) -> int:
         """Delete one run (exact id) and its items; returns the number of items deleted.  Cached
         responses stay: they belong to the request, not to the run."""
+        n = self.db.execute("SELECT COUNT(*) FROM items WHERE run_id=?", (run_id,)).fetchone()[0]
         with self.transaction() as db:
-            n = db.execute("DELETE FROM items WHERE run_id=?", (run_id,)).rowcount
+            db.execute("DELETE FROM items WHERE run_id=?", (run_id,))
             db.execute("DELETE FROM scores WHERE run_id=?", (run_id,))
             db.execute("DELETE FROM leases WHERE run_id=?", (run_id,))
             db.execute("DELETE FROM runs WHERE run_id=?", (run_id,))

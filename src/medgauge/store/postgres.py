@@ -4,13 +4,18 @@ can write one store at once.  Needs the ``postgres`` extra (psycopg 3), imported
 
 Differences from SQLite, all in this file: ``?`` placeholders become ``%s``; floats are
 ``DOUBLE PRECISION``; the schema is created under an advisory lock (workers starting together);
-the session runs with ``synchronous_commit=off``, the durability of the SQLite store's WAL with
+a transaction's statements are sent in pipeline mode (one round trip); the runner's hot-path
+calls (``BaseStore.io``) run on one I/O thread so a round trip never stalls the event loop; the
+session runs with
+``synchronous_commit=off``, the durability of the SQLite store's WAL with
 ``synchronous=NORMAL`` (a server crash may lose the last commits, never corrupts a row).  There
 is no schema-2 migration: no PostgreSQL store was written before schema 3.
 """
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -38,6 +43,10 @@ class _Connection:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self._sql: dict[str, str] = {}
+        self.in_pipeline = False
+        #: held for a statement, and for a whole transaction: the I/O thread and the event
+        #: loop's thread never interleave statements on the one connection
+        self.lock = threading.RLock()
 
     def _q(self, sql: str) -> str:
         out = self._sql.get(sql)
@@ -46,13 +55,20 @@ class _Connection:
         return out
 
     def execute(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any:
-        return self.conn.execute(self._q(sql), params or None)
+        with self.lock:
+            return self.conn.execute(self._q(sql), params or None)
 
     def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> Any:
-        cur = self.conn.cursor()
-        if rows:
-            cur.executemany(self._q(sql), rows)
-        return cur
+        if self.in_pipeline:  # queued row by row: sent with the transaction's one sync
+            query = self._q(sql)
+            for row in rows:
+                self.conn.execute(query, row)
+            return None
+        with self.lock:
+            cur = self.conn.cursor()
+            if rows:
+                cur.executemany(self._q(sql), rows)
+            return cur
 
     def close(self) -> None:
         self.conn.close()
@@ -78,6 +94,8 @@ class PostgresStore(BaseStore):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise MedgaugeError(f"cannot connect to the store {self.where}: {first}") from None
         self.db = _Connection(conn)
+        self.offload = True
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="medgauge-store")
         conn.execute("SET synchronous_commit = off")
         self._check_schema()
 
@@ -111,16 +129,37 @@ class PostgresStore(BaseStore):
     def transaction(self) -> AbstractContextManager[Any]:
         return _Transaction(self.db)
 
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.db.close()
+
 
 class _Transaction:
+    """BEGIN ... COMMIT in pipeline mode: the statements (row by row, not ``executemany``, whose
+    own pipeline would sync) go out together and the whole transaction costs one round trip
+    unless a result is read in between.  An error surfaces at the sync and rolls back."""
+
     def __init__(self, db: _Connection) -> None:
         self.db = db
-        self._tx: Any = None
+        self._pipe: Any = None
 
     def __enter__(self) -> _Connection:
-        self._tx = self.db.conn.transaction()
-        self._tx.__enter__()
+        self.db.lock.acquire()
+        self._pipe = self.db.conn.pipeline()
+        self._pipe.__enter__()
+        self.db.in_pipeline = True
+        self.db.conn.execute("BEGIN")
         return self.db
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self._tx.__exit__(exc_type, exc, tb)
+        self.db.in_pipeline = False
+        try:
+            try:
+                if exc_type is None:
+                    self.db.conn.execute("COMMIT")
+            finally:
+                self._pipe.__exit__(exc_type, exc, tb)
+            if exc_type is not None:
+                self.db.conn.execute("ROLLBACK")
+        finally:
+            self.db.lock.release()
