@@ -211,3 +211,20 @@ def test_postgres_has_no_schema2_migration(pg_url):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "up to date (schema 3)" in done.stdout
+
+
+def test_postgres_failure_mid_run_is_one_line_exit_2(pg_url):
+    """A PostgreSQL error nobody turned into a MedgaugeError (the server went away mid-run)
+    reaches the user as one line with exit 2, never a traceback."""
+    import psycopg
+
+    from medgauge.failures import EXIT_INPUT, describe_unexpected
+
+    open_store(pg_url).close()
+    s = open_store(pg_url, readonly=True)
+    with pytest.raises(psycopg.Error) as exc:
+        _begin(s)  # a read-only store refuses writes
+    s.close()
+    message, code = describe_unexpected(exc.value)
+    assert code == EXIT_INPUT and "\n" not in message
+    assert message.startswith("cannot use the PostgreSQL store: ") and "read-only" in message

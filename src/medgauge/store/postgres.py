@@ -98,6 +98,8 @@ class PostgresStore(BaseStore):
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="medgauge-store")
         conn.execute("SET synchronous_commit = off")
         self._check_schema()
+        if readonly:  # read commands never write, as with a SQLite file opened read-only
+            conn.execute("SET default_transaction_read_only = on")
 
     def _tables(self) -> set[str]:
         return {r[0] for r in self.db.execute(
