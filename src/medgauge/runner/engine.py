@@ -180,7 +180,6 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
     ids = {s.id for s in every}
     mine = [(seq, s) for seq, s in enumerate(every) if task.in_shard(s)]
     total = len(mine)
-    lease = await take_lease(store, run_id, task.shard_label, total, wait)
     scorer = task.item_scorer
     scorer_key = (scorer.name, scorer.version)
     caller = ModelCaller(task.backend, store)
@@ -192,12 +191,17 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
                        pipeline=task.pipeline, examples=task.example_pool(),
                        system=task.system)
     sctx = ScoreContext({role: ModelCaller(b, store, role) for role, b in task.graders.items()})
-    store.begin_run(run_id, task.backend.display_name(), task.benchmark.name,
-                    None if task.solver.name == "clean" else task.solver.name,
-                    task.config(), versions(task.backend), len(every), scorer_key)
+    lease = await take_lease(store, run_id, task.shard_label, total, wait)
+    try:
+        store.begin_run(run_id, task.backend.display_name(), task.benchmark.name,
+                        None if task.solver.name == "clean" else task.solver.name,
+                        task.config(), versions(task.backend), len(every), scorer_key)
+        done = store.done_samples(run_id)
+        scored = store.scored_samples(run_id, scorer_key)
+    except BaseException:
+        lease.release("failed")
+        raise
     outcome = TaskOutcome(run_id, "running", total)
-    done = store.done_samples(run_id)
-    scored = store.scored_samples(run_id, scorer_key)
     handle = (progress or Progress.quiet()).task(
         f"{task.benchmark.name} | {model_label(task.backend.display_name())} | "
         f"{task.solver.name}", total)
