@@ -33,7 +33,7 @@ from medgauge.backends import create_backend
 from medgauge.benchmarks.io import read_jsonl
 from medgauge.runner.engine import Task, run_tasks
 from medgauge.runner.solver import solvers
-from medgauge.store import Store
+from medgauge.store import open_store
 from medgauge.types import ImageRef, Sample
 
 workload, store_path, url, concurrency = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -48,7 +48,7 @@ class Workload(Benchmark):
 task = Task(Workload(workload), create_backend("openai:instant",
             {"base_url": url, "concurrency": concurrency, "max_retries": 2}),
             solvers.get("clean")(), prompt="{question}")
-store = Store(store_path)
+store = open_store(store_path)
 t0, c0 = time.perf_counter(), time.process_time()
 [outcome] = asyncio.run(run_tasks([task], store))
 wall = time.perf_counter() - t0
@@ -76,7 +76,8 @@ def wait_for(port: int) -> None:
     raise SystemExit(f"server on port {port} did not start")
 
 
-def child(workload: Path, store: Path, url: str, concurrency: int) -> dict:
+def child(workload: Path, store: Path | str, url: str, concurrency: int) -> dict:
+    """One medgauge run in a child process (``store``: a SQLite file or a postgresql:// URL)."""
     out = subprocess.run([sys.executable, "-c", CHILD, str(workload), str(store), url,
                           str(concurrency)], capture_output=True, text=True, check=False)
     if out.returncode != 0:

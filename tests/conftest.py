@@ -135,3 +135,30 @@ def smol(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from medgauge.models import prepare
 
     return prepare("smollm2-135m", cache=tmp_path_factory.mktemp("medgauge-cache"))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the whole session (tests/pg_server.py); skips when
+    the PostgreSQL server binaries or psycopg (the ``postgres`` extra) are missing."""
+    pytest.importorskip("psycopg", reason="psycopg missing: pip install 'medgauge[postgres]'")
+    from pg_server import Cluster, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; .ci/run installs "
+                    "the postgresql package")
+    cluster = Cluster(bin_dir)
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster, request) -> str:
+    """A new, empty database of the session's cluster, as a postgresql:// URL."""
+    import re
+
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:40]
+    pg_url.count = getattr(pg_url, "count", 0) + 1  # type: ignore[attr-defined]
+    return pg_cluster.create_db(f"t{pg_url.count}_{name}")  # type: ignore[attr-defined]

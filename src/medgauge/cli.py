@@ -143,7 +143,7 @@ def run(
     config: Path | None = typer.Option(None, "--config", "-c", help="YAML or TOML run config (other flags are refused with it)."),
     probe: list[str] = typer.Option([], "--probe", "-p", help="Reliability probes, comma separated."),
     probe_opt: list[str] = typer.Option([], "--probe-opt", help="Probe option PROBE.KEY=VALUE (e.g. blind.text_run=ab12cd34)."),
-    store: str = typer.Option("medgauge.db", help="SQLite store file."),
+    store: str = typer.Option("medgauge.db", help="Store: a SQLite file, or postgresql://user@host/db."),
     limit: int | None = typer.Option(None, min=1, help="Only the first N samples of each benchmark (after --sample/--ids)."),
     sample: int | None = typer.Option(None, "--sample", min=1, help="A seeded random sample of N samples (seed: --seed)."),
     stratify: str | None = typer.Option(None, help="Stratify --sample by this field: answer, answer_type or a metadata field."),
@@ -167,6 +167,8 @@ def run(
     grader: list[str] = typer.Option([], "--grader", help="Grader model KIND:MODEL for --scoring grader (model-graded answers); repeat for a jury."),
     grader_opt: list[str] = typer.Option([], "--grader-opt", help="Grader backend option KEY=VALUE (every grader) or N.KEY=VALUE (grader N); price_in/price_out in USD per million tokens."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    shard: str | None = typer.Option(None, "--shard", help="Run only shard I/N of each benchmark (0-based: 0/3, 1/3, 2/3; samples split by a hash of their id); the N shards write one run."),
+    wait: bool = typer.Option(False, "--wait", help="Wait while another process runs the same run (or shard) instead of refusing."),
     cache_scope: str | None = typer.Option(None, "--cache-scope", help="model (default: stored answers are shared by every server of the same model name) or server (keyed by base URL too)."),
 ) -> None:
     """Run benchmarks x models (and probes) into the store; resumes what is already stored."""
@@ -189,13 +191,19 @@ def run(
             [*model_opt, *([f"cache_scope={cache_scope}"] if cache_scope else [])], base_url,
             api_key_env, concurrency, generation, seed, probe_opt, pipeline, metric, grader,
             grader_opt, select), "command line")
+    from medgauge.benchmarks.select import parse_shard
+
+    shard_of_run = parse_shard(shard)
     tasks = build_tasks(cfg)
+    for task in tasks:
+        task.shard = shard_of_run
     _warn_unbalanced_limit(tasks)
     resume = "medgauge " + redact_command(sys.argv[1:])
     from medgauge.runner.breaker import TaskStopped
 
     try:
-        code = execute(cfg, tasks, console=console, quiet=quiet, resume_command=resume)
+        code = execute(cfg, tasks, console=console, quiet=quiet, resume_command=resume,
+                       wait=wait)
     except TaskStopped as exc:
         raise TaskStopped(f"{exc}: {resume}") from None
     raise typer.Exit(code)
@@ -203,8 +211,9 @@ def run(
 
 def _refuse_flags_with_config(args: list[str]) -> None:
     """With ``-c FILE`` every setting comes from the file: other flags would be ignored, so they
-    are refused instead (``-q`` aside, which only changes the display)."""
-    allowed = ("-c", "--config", "-q", "--quiet")
+    are refused instead (``-q``, which only changes the display, and ``--shard`` / ``--wait``,
+    which choose what this process does of the run, aside)."""
+    allowed = ("-c", "--config", "-q", "--quiet", "--shard", "--wait")
     given = [a.split("=")[0] for a in args
              if a.startswith("-") and a.split("=")[0] not in allowed]
     if given:
@@ -236,14 +245,14 @@ def list_(what: str = typer.Argument("all", help="benchmarks | backends | probes
 @app.command()
 def results(
     run_ids: list[str] = typer.Argument(None, help="Run ids (prefixes work); all runs when omitted."),
-    store: str = typer.Option("medgauge.db", help="SQLite store file."),
+    store: str = typer.Option("medgauge.db", help="Store: a SQLite file, or postgresql://user@host/db."),
     by: list[str] = typer.Option([], "--by", help="Break accuracy down by this metadata field."),
     export: Path | None = typer.Option(None, help="Write the items to .jsonl, .csv or .parquet."),
 ) -> None:
     """Show the leaderboard of stored runs, breakdowns, or export their items."""
     from medgauge.workflow import show_results
 
-    show_results(Path(store), run_ids or [], by, export, console)
+    show_results(store, run_ids or [], by, export, console)
 
 
 @app.command()
@@ -273,7 +282,7 @@ def score(
 @app.command()
 def compare(
     run_ids: list[str] = typer.Argument(..., help="Two or more clean runs (prefixes work)."),
-    store: str = typer.Option("medgauge.db", help="SQLite store file."),
+    store: str = typer.Option("medgauge.db", help="Store: a SQLite file, or postgresql://user@host/db."),
     intersection: bool = typer.Option(False, help="Compare only the items both runs have."),
     resamples: int = typer.Option(10000, min=100, help="Bootstrap resamples."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
@@ -283,14 +292,14 @@ def compare(
     exact McNemar test, win/tie/loss, Holm correction across benchmarks, macro average."""
     from medgauge.workflow import show_comparison
 
-    show_comparison(Path(store), run_ids, intersection, resamples, seed, clustered, console)
+    show_comparison(store, run_ids, intersection, resamples, seed, clustered, console)
 
 
 @app.command()
 def report(
     run_ids: list[str] = typer.Argument(None, help="Runs to report (prefixes work); all runs when omitted."),
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="Output file."),
-    store: str = typer.Option("medgauge.db", help="SQLite store file."),
+    store: str = typer.Option("medgauge.db", help="Store: a SQLite file, or postgresql://user@host/db."),
     fmt: str = typer.Option("html", "--format", help="html | md | latex | csv (the last three: the leaderboard only)."),
     include_images: bool = typer.Option(False, help="Embed thumbnails of the failed items' images (patient data: off by default)."),
     by: list[str] = typer.Option([], "--by", help="Metadata fields for the breakdown heatmaps (default: chosen automatically)."),
@@ -299,14 +308,14 @@ def report(
     """Write a self-contained HTML report (or a leaderboard table for papers and spreadsheets)."""
     from medgauge.workflow import write_report
 
-    path = write_report(Path(store), run_ids or [], out, fmt, include_images, by, force)
+    path = write_report(store, run_ids or [], out, fmt, include_images, by, force)
     console.print(f"wrote {path}")
 
 
 @app.command()
 def rescore(
     run_ids: list[str] = typer.Argument(None, help="Runs to re-score (prefixes work); all runs when omitted."),
-    store: str = typer.Option("medgauge.db", help="SQLite store file."),
+    store: str = typer.Option("medgauge.db", help="Store: a SQLite file, or postgresql://user@host/db."),
     scoring: str | None = typer.Option(None, help="Scoring mode (default: each run's own, at this release's version)."),
     grader: list[str] = typer.Option([], "--grader", help="Grader model KIND:MODEL for --scoring grader; repeat for a jury."),
     grader_opt: list[str] = typer.Option([], "--grader-opt", help="Grader backend option KEY=VALUE or N.KEY=VALUE."),
@@ -315,9 +324,7 @@ def rescore(
     model again; the new scores become the runs' current ones, older ones stay stored."""
     from medgauge.workflow import rescore_runs
 
-    if not Path(store).is_file():
-        raise MedgaugeError(f"store not found: {store}")
-    raise typer.Exit(rescore_runs(Path(store), run_ids or [], scoring,
+    raise typer.Exit(rescore_runs(store, run_ids or [], scoring,
                                   grader_configs(grader, grader_opt), console))
 
 
@@ -340,11 +347,55 @@ app.add_typer(store_app, name="store")
 
 
 @store_app.command("upgrade")
-def store_upgrade(path: Path = typer.Argument(..., help="Store file to migrate in place (a backup copy is kept).")) -> None:
+def store_upgrade(path: str = typer.Argument(..., help="Store file to migrate in place (a backup copy is kept).")) -> None:
     """Migrate a store written by an earlier release to this release's schema."""
     from medgauge.workflow import upgrade_store
 
     upgrade_store(path, console)
+
+
+@store_app.command("copy")
+def store_copy(src: str = typer.Argument(..., help="Store to copy from: a SQLite file or postgresql://user@host/db."),
+               dst: str = typer.Argument(..., help="Store to copy into (created when missing)."),
+               run: list[str] = typer.Option([], "--run", help="Only these runs (prefixes work); all when omitted.")) -> None:
+    """Copy runs (with their items, scores and responses) from one store into another, e.g.
+    SQLite <-> PostgreSQL.  Identical rows are fine; a success is kept over an error; two
+    different successes are refused (nothing is written)."""
+    from medgauge.store import open_store
+    from medgauge.store.transfer import copy_runs
+
+    source = open_store(src, readonly=True, must_exist=True)
+    target = open_store(dst)
+    try:
+        summary = copy_runs(source, target, run or None)
+    finally:
+        source.close()
+        target.close()
+    console.print(summary.line(source.where, target.where), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def merge(stores: list[str] = typer.Argument(..., help="SQLite stores (or postgresql:// URLs) to merge."),
+          out: str = typer.Option(..., "--out", "-o", help="Store to merge them into (created when missing).")) -> None:
+    """Merge stores run apart (e.g. the shards of one run on machines without a shared store)
+    into one: identical rows are fine, a success is kept over an error, two different successes
+    are refused with the run and sample named."""
+    from medgauge.store import open_store
+    from medgauge.store.transfer import copy_runs
+
+    if out in stores:
+        raise MedgaugeError(f"--out {out} is one of the stores to merge; give a new store")
+    sources = [open_store(s, readonly=True, must_exist=True) for s in stores]
+    target = open_store(out)
+    try:
+        for source in sources:
+            summary = copy_runs(source, target)
+            console.print(summary.line(source.where, target.where), highlight=False,
+                          soft_wrap=True)
+    finally:
+        for source in sources:
+            source.close()
+        target.close()
 
 
 @app.command()
@@ -423,22 +474,22 @@ app.add_typer(runs_app, name="runs")
 
 @runs_app.callback(invoke_without_command=True)
 def runs_list(ctx: typer.Context,
-              store: str = typer.Option("medgauge.db", help="SQLite store file.")) -> None:
+              store: str = typer.Option("medgauge.db", help="Store: a SQLite file, or postgresql://user@host/db.")) -> None:
     """List the runs: id, benchmark, model, probe, status, samples done / total, limit, created."""
     if ctx.invoked_subcommand is not None:
         return
     from medgauge.runs import print_runs
 
-    print_runs(Path(store), console)
+    print_runs(store, console)
 
 
 @runs_app.command("rm")
 def runs_rm(run_ids: list[str] = typer.Argument(..., help="Run ids (prefixes work)."),
-            store: str = typer.Option("medgauge.db", help="SQLite store file.")) -> None:
+            store: str = typer.Option("medgauge.db", help="Store: a SQLite file, or postgresql://user@host/db.")) -> None:
     """Delete runs and their items (cached responses stay, so a rerun sends nothing again)."""
     from medgauge.runs import remove_runs
 
-    for line in remove_runs(Path(store), run_ids):
+    for line in remove_runs(store, run_ids):
         console.print(line, highlight=False)
 
 

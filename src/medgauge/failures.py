@@ -26,6 +26,10 @@ def describe_unexpected(exc: BaseException) -> tuple[str, int]:
             return (f"the store was written by another medgauge version ({text}); use a new "
                     "--store file", EXIT_INPUT)
         return f"cannot use the store: {text}", EXIT_INPUT
+    if type(exc).__module__.split(".")[0] == "psycopg":  # PostgreSQL store (optional extra)
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        return (f"cannot use the PostgreSQL store: {first} (what was committed is stored; "
+                "rerun the same command to resume)", EXIT_INPUT)
     if isinstance(exc, UnicodeError):
         return f"input is not valid UTF-8 text: {text}", EXIT_INPUT
     if isinstance(exc, RecursionError):

@@ -9,17 +9,14 @@ from rich.console import Console
 from rich.table import Table
 
 from medgauge.report.labels import model_label
-from medgauge.store import Store
-from medgauge.types import MedgaugeError
+from medgauge.store import BaseStore, open_store
 
 
-def _open(store_path: Path) -> Store:
-    if not store_path.is_file():
-        raise MedgaugeError(f"store not found: {store_path}")
-    return Store(store_path)
+def _open(store_path: str | Path) -> BaseStore:
+    return open_store(store_path, must_exist=True)
 
 
-def run_rows(store_path: Path) -> list[dict[str, object]]:
+def run_rows(store_path: str | Path) -> list[dict[str, object]]:
     """One dict per run: run_id, benchmark, model (short label), probe, status, done, total,
     limit, selection, created (UTC, ISO 8601)."""
     store = _open(store_path)
@@ -41,7 +38,7 @@ def run_rows(store_path: Path) -> list[dict[str, object]]:
         store.close()
 
 
-def print_runs(store_path: Path, console: Console) -> None:
+def print_runs(store_path: str | Path, console: Console) -> None:
     rows = run_rows(store_path)
     if not rows:
         console.print(f"no runs in {store_path}")
@@ -62,7 +59,7 @@ def print_runs(store_path: Path, console: Console) -> None:
     print_tables(table, console=console)
 
 
-def remove_runs(store_path: Path, run_ids: list[str]) -> list[str]:
+def remove_runs(store_path: str | Path, run_ids: list[str]) -> list[str]:
     """Delete each run (id or unique prefix); one line per run deleted."""
     store = _open(store_path)
     try:

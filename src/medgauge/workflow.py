@@ -23,7 +23,7 @@ from medgauge.runner.progress import Progress
 from medgauge.runner.solver import load_probes, solvers
 from medgauge.runner.steps import parse_pipeline
 from medgauge.scoring.base import RuleScorer, Scorer
-from medgauge.store import Store
+from medgauge.store import BaseStore, open_store
 from medgauge.store.sqlite import SCHEMA_VERSION
 from medgauge.types import MedgaugeError
 
@@ -126,12 +126,13 @@ def scorer_metrics(bench: Any, scorer: Scorer) -> tuple[str, ...]:
 
 
 def execute(cfg: RunConfig, tasks: list[Task], *, console: Console, quiet: bool,
-            resume_command: str) -> int:
-    store = Store(cfg.store)
+            resume_command: str, wait: bool = False) -> int:
+    """Run the tasks; ``wait``: wait for another process's lease on a run instead of refusing."""
+    store = open_store(cfg.store)
     progress = Progress.quiet() if quiet else Progress(console=Console(stderr=True))
     outcomes: list[TaskOutcome] = []
     try:
-        outcomes = _run_interruptibly(run_tasks(tasks, store, progress))
+        outcomes = _run_interruptibly(run_tasks(tasks, store, progress, wait=wait))
     except KeyboardInterrupt as exc:
         console.print("[yellow]interrupted[/]: everything finished so far is stored. Resume with:"
                       f"\n  {resume_command}", highlight=False, soft_wrap=True)
@@ -191,7 +192,7 @@ def _run_interruptibly(coro: Any) -> Any:
         loop.close()
 
 
-def leaderboard_rows(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
+def leaderboard_rows(store: BaseStore, run_ids: list[str]) -> list[dict[str, Any]]:
     """One row per declared metric of each run (``report.summary.metric_rows``)."""
     from medgauge.report.summary import metric_rows, sort_rows
 
@@ -209,14 +210,14 @@ def _model_name(run: dict[str, Any]) -> str:
     return with_pipeline(model_label(str(run["model"])), run.get("config"))
 
 
-def print_leaderboard(store: Store, run_ids: list[str], console: Console) -> None:
+def print_leaderboard(store: BaseStore, run_ids: list[str], console: Console) -> None:
     print_tables(leaderboard_table(leaderboard_rows(store, run_ids)), console=console)
     print_grader_summaries([store.run_data(r) for r in dict.fromkeys(run_ids)
                             if (store.run(r).get("config") or {}).get("grader")], console)
     stale_scores_note(store, run_ids, console)
 
 
-def stale_scores_note(store: Store, run_ids: list[str], console: Console) -> None:
+def stale_scores_note(store: BaseStore, run_ids: list[str], console: Console) -> None:
     """Say when a run's scores come from an older version of its scoring rules (a rerun of its
     command, or ``medgauge rescore``, re-scores them without asking the model)."""
     from medgauge.scoring.base import versions
@@ -231,10 +232,48 @@ def stale_scores_note(store: Store, run_ids: list[str], console: Console) -> Non
                           f"--store {store.path}", highlight=False, soft_wrap=True)
 
 
-def show_results(store_path: Path, run_ids: list[str], by: list[str], export: Path | None,
+def shard_progress(store: BaseStore, run: dict[str, Any]) -> str | None:
+    """One line on a sharded run: samples stored of the run's total, and each shard's stored
+    samples of its size, status and holder (None for an unsharded run)."""
+    from medgauge.benchmarks.select import shard_of
+    from medgauge.runner.lease import describe
+
+    shards = store.shards(run["run_id"])
+    if not shards:
+        return None
+    n = int(shards[0]["shard"].split("/")[1])
+    stored = store.stored_sample_ids(run["run_id"])
+    per: dict[int, int] = {}
+    for sid in stored:
+        k = shard_of(sid, n)
+        per[k] = per.get(k, 0) + 1
+    known = {int(sh["shard"].split("/")[0]): sh for sh in shards
+             if sh["shard"].endswith(f"/{n}")}
+    parts = []
+    for i in range(n):
+        sh = known.get(i)
+        if sh is None:
+            parts.append(f"{i}/{n} not started ({per.get(i, 0)} stored)")
+            continue
+        state = (f"running ({describe(sh['owner'])})" if sh["owner"] else sh["status"])
+        parts.append(f"{i}/{n} {state} {per.get(i, 0)}/{sh['n_total']}")
+    total = "?" if run["n_total"] is None else run["n_total"]
+    return (f"run {run['run_id']} ({run['status']}): {len(stored)}/{total} samples stored; "
+            f"shards: {', '.join(parts)}")
+
+
+def shard_progress_notes(store: BaseStore, runs: list[dict[str, Any]], console: Console) -> None:
+    for run in runs:
+        line = shard_progress(store, run)
+        if line:
+            console.print(line, highlight=False, soft_wrap=True)
+
+
+def show_results(store_path: str | Path, run_ids: list[str], by: list[str], export: Path | None,
                  console: Console) -> None:
-    store = Store(store_path, readonly=True)
+    store = open_store(store_path, readonly=True, must_exist=True)
     runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
+    shard_progress_notes(store, runs, console)
     clean = [r["run_id"] for r in runs if r["probe"] is None]
     if export is not None:
         from medgauge.store.export import export_items
@@ -299,7 +338,7 @@ def score_predictions(benchmark: str, predictions: Path, backend_options: dict[s
             "models": [{"spec": f"replay:{predictions}", "options": backend_options}],
         }, "score")
         tasks = build_tasks(cfg)
-        store = Store(cfg.store)
+        store = open_store(cfg.store)
         outcomes = _run_interruptibly(run_tasks(tasks, store, Progress.quiet()))
         run_ids = [o.run_id for o in outcomes]
         print_leaderboard(store, run_ids, console)
@@ -331,7 +370,7 @@ def score_predictions(benchmark: str, predictions: Path, backend_options: dict[s
     return 0
 
 
-def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, resamples: int,
+def show_comparison(store_path: str | Path, run_ids: list[str], intersection: bool, resamples: int,
                     seed: int, clustered: bool, console: Console) -> None:
     from rich.table import Table
 
@@ -339,11 +378,9 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
     from medgauge.report.summary import macro_by_model, macro_metrics
     from medgauge.stats import win_tie_loss
 
-    if not store_path.is_file():
-        raise MedgaugeError(f"store not found: {store_path}")
     if len(run_ids) < 2:
         raise MedgaugeError("compare needs at least two runs")
-    store = Store(store_path, readonly=True)
+    store = open_store(store_path, readonly=True, must_exist=True)
     runs = [store.run_data(r) for r in run_ids]
     store.close()
     from medgauge.report.labels import shorten_models
@@ -379,18 +416,16 @@ def show_comparison(store_path: Path, run_ids: list[str], intersection: bool, re
                           f"[{100 * macro.lo:.1f}, {100 * macro.hi:.1f}] over {parts}")
 
 
-def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
+def write_report(store_path: str | Path, run_ids: list[str], out: Path, fmt: str,
                  include_images: bool, by: list[str], force: bool = False) -> Path:
     from medgauge.report.output import check_report_path
 
     if fmt not in ("html", "md", "latex", "csv"):
         raise MedgaugeError(f"unknown report format {fmt!r} (known: html, md, latex, csv)")
     check_report_path(out, fmt, force)
-    if not store_path.is_file():
-        raise MedgaugeError(f"store not found: {store_path}")
     if not out.parent.exists():
         raise MedgaugeError(f"output folder does not exist: {out.parent}")
-    store = Store(store_path)
+    store = open_store(store_path, must_exist=True)
     ids = run_ids or [r["run_id"] for r in store.runs()]
     if not ids:
         raise MedgaugeError(f"no runs in {store_path}")
@@ -415,7 +450,7 @@ def write_report(store_path: Path, run_ids: list[str], out: Path, fmt: str,
     return out
 
 
-def rescore_runs(store_path: Path, run_ids: list[str], scoring: str | None,
+def rescore_runs(store_path: str | Path, run_ids: list[str], scoring: str | None,
                  grader_configs: list[dict[str, Any]], console: Console) -> int:
     """``medgauge rescore``: score stored replies again (another scoring mode, or the current
     version of the run's own) without solving again; only grader models are ever asked."""
@@ -425,7 +460,7 @@ def rescore_runs(store_path: Path, run_ids: list[str], scoring: str | None,
     from medgauge.scoring.base import ScoreContext
 
     load_probes()
-    store = Store(store_path)
+    store = open_store(store_path, must_exist=True)
     graders = create_graders([ModelConfig.model_validate(c) for c in grader_configs])
     runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
     if not runs:
@@ -517,15 +552,13 @@ def _num(x: float) -> str:
     return "-" if x != x else f"{x:.2f}"  # nan -> "-"
 
 
-def show_agreement(store_path: Path, run_ids: list[str], human_path: Path | None, seed: int,
+def show_agreement(store_path: str | Path, run_ids: list[str], human_path: Path | None, seed: int,
                    console: Console) -> None:
     """``medgauge agreement``."""
     from medgauge.report.graders import grader_roles, read_judgements
 
-    if not store_path.is_file():
-        raise MedgaugeError(f"store not found: {store_path}")
     human = read_judgements(human_path) if human_path is not None else None
-    store = Store(store_path, readonly=True)
+    store = open_store(store_path, readonly=True)
     runs = [store.run_data(r) for r in run_ids] if run_ids else \
         [store.run_data(r["run_id"]) for r in store.runs() if grader_roles(r)]
     store.close()
@@ -536,9 +569,8 @@ def show_agreement(store_path: Path, run_ids: list[str], human_path: Path | None
     print_grader_summaries(graded, console, human, seed)
 
 
-def upgrade_store(store_path: Path, console: Console) -> None:
-    """``medgauge store upgrade``: migrate an older store in place (a backup is kept)."""
-    if not store_path.is_file():
-        raise MedgaugeError(f"store not found: {store_path}")
-    Store(store_path).close()
+def upgrade_store(store_path: str | Path, console: Console) -> None:
+    """``medgauge store upgrade``: migrate an older SQLite store in place (a backup is kept).
+    A PostgreSQL store has nothing to migrate (none was written before schema 3)."""
+    open_store(store_path, must_exist=True).close()
     console.print(f"{store_path} is up to date (schema {SCHEMA_VERSION})")

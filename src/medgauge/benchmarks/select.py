@@ -148,3 +148,24 @@ def apply_selection(samples: Iterable[Sample], select: dict[str, Any] | None,
         return iter(samples)
     return select_samples(samples, sample=select.get("sample"), seed=select.get("seed", 0),
                           stratify=select.get("stratify"), ids=select.get("ids"), where=where)
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``--shard i/N`` -> (i, N), 0-based: ``0/3``, ``1/3``, ``2/3`` are the three shards (a
+    SLURM array ``--array=0-2`` passes ``$SLURM_ARRAY_TASK_ID`` as i)."""
+    if text is None:
+        return None
+    head, sep, tail = text.partition("/")
+    if not (sep and head.strip().isdigit() and tail.strip().isdigit()):
+        raise MedgaugeError(f"--shard {text!r}: write i/N, e.g. 0/3 (0-based: 0/3, 1/3, 2/3)")
+    i, n = int(head), int(tail)
+    if n < 1 or i >= n:
+        raise MedgaugeError(f"--shard {text!r}: i must be 0 to N-1 (0-based) and N at least 1")
+    return i, n
+
+
+def shard_of(sample_id: str, n_shards: int) -> int:
+    """The shard (0 to N-1) of a sample: a BLAKE2b hash of its id, so the split is the same on
+    every machine and does not depend on the order of the benchmark file."""
+    digest = hashlib.blake2b(sample_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % n_shards

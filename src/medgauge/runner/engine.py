@@ -27,19 +27,20 @@ import medgauge
 from medgauge.backends.base import Backend
 from medgauge.benchmarks.base import Benchmark
 from medgauge.benchmarks.checks import check_sample
-from medgauge.benchmarks.select import apply_selection
+from medgauge.benchmarks.select import apply_selection, shard_of
 from medgauge.report.labels import model_label
 from medgauge.runner.breaker import FailureStreak
 from medgauge.runner.calls import ModelCaller
 from medgauge.runner.examples import ExamplePool
+from medgauge.runner.lease import take_lease
 from medgauge.runner.progress import Progress
 from medgauge.runner.request_key import sample_fingerprint
 from medgauge.runner.scoring import rescore_samples, score_items
 from medgauge.runner.solver import SolveContext, Solver
 from medgauge.runner.steps import Pipeline
 from medgauge.scoring.base import RuleScorer, ScoreContext, Scorer
-from medgauge.store import Store
-from medgauge.store.sqlite import run_id_of
+from medgauge.store.base import BaseStore as Store
+from medgauge.store.base import run_id_of
 from medgauge.types import GenParams, MedgaugeError, Sample
 
 
@@ -60,6 +61,9 @@ class Task:
     metrics: tuple[str, ...] = ()
     select: dict[str, Any] | None = None  # benchmarks.select.selection_config
     system: str | None = None             # system prompt
+    #: (i, N): solve only the samples of shard i of N (``select.shard_of``); not part of the run
+    #: id, so the N shards of a run write one run
+    shard: tuple[int, int] | None = None
 
     def config(self) -> dict[str, Any]:
         cfg: dict[str, Any] = {
@@ -102,6 +106,13 @@ class Task:
     def effective_prompt(self) -> str:
         """The run's template: the user's override, else the benchmark's default."""
         return self.prompt or self.benchmark.prompt
+
+    @property
+    def shard_label(self) -> str:
+        return "" if self.shard is None else f"{self.shard[0]}/{self.shard[1]}"
+
+    def in_shard(self, sample: Sample) -> bool:
+        return self.shard is None or shard_of(sample.id, self.shard[1]) == self.shard[0]
 
     @property
     def run_id(self) -> str:
@@ -157,13 +168,18 @@ def versions(backend: Backend) -> dict[str, str]:
 
 
 async def run_task(task: Task, store: Store, progress: Progress | None = None,
-                   budget: asyncio.Semaphore | None = None) -> TaskOutcome:
+                   budget: asyncio.Semaphore | None = None, wait: bool = False) -> TaskOutcome:
+    """Run one task under the run's lease (``runner/lease.py``; ``wait``: wait for another
+    process holding it instead of refusing).  A shard solves only its samples, keeping their
+    positions in the whole benchmark, and marks the run completed once every shard's samples
+    are stored."""
     task.backend.prepare(task.benchmark)  # before the run id: a prior baseline's identity
     run_id = task.run_id                  # depends on what it learnt
     task.solver.prepare(task.benchmark)
-    samples = task.samples()
-    total = len(samples)
-    ids = {s.id for s in samples}
+    every = task.samples()
+    ids = {s.id for s in every}
+    mine = [(seq, s) for seq, s in enumerate(every) if task.in_shard(s)]
+    total = len(mine)
     scorer = task.item_scorer
     scorer_key = (scorer.name, scorer.version)
     caller = ModelCaller(task.backend, store)
@@ -175,16 +191,21 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
                        pipeline=task.pipeline, examples=task.example_pool(),
                        system=task.system)
     sctx = ScoreContext({role: ModelCaller(b, store, role) for role, b in task.graders.items()})
-    store.begin_run(run_id, task.backend.display_name(), task.benchmark.name,
-                    None if task.solver.name == "clean" else task.solver.name,
-                    task.config(), versions(task.backend), total, scorer_key)
+    lease = await take_lease(store, run_id, task.shard_label, total, wait)
+    try:
+        store.begin_run(run_id, task.backend.display_name(), task.benchmark.name,
+                        None if task.solver.name == "clean" else task.solver.name,
+                        task.config(), versions(task.backend), len(every), scorer_key)
+        done = store.done_samples(run_id)
+        scored = store.scored_samples(run_id, scorer_key)
+    except BaseException:
+        lease.release("failed")
+        raise
     outcome = TaskOutcome(run_id, "running", total)
-    done = store.done_samples(run_id)
-    scored = store.scored_samples(run_id, scorer_key)
     handle = (progress or Progress.quiet()).task(
         f"{task.benchmark.name} | {model_label(task.backend.display_name())} | "
         f"{task.solver.name}", total)
-    stream: Iterator[tuple[int, Sample]] = enumerate(samples)
+    stream: Iterator[tuple[int, Sample]] = iter(mine)
     budget = budget or asyncio.Semaphore(task.backend.concurrency)
     streak = FailureStreak(task.backend.stop_after_failures)
 
@@ -202,7 +223,7 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
             return
         items = await task.solver.solve(sample, ctx)
         await score_items(items, scorer, sctx)
-        store.put_items(run_id, sample, items, seq, fingerprint, scorer_key)
+        await store.io(store.put_items, run_id, sample, items, seq, fingerprint, scorer_key)
         streak.record(items)  # raises TaskStopped when every request keeps failing
         errors = sum(it.score is not None and it.score.status == "error" for it in items)
         invalid = sum(it.score is not None and it.score.status in ("invalid", "incomplete")
@@ -218,6 +239,7 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
                 await one(seq, sample)
 
     status = "failed"
+    keeper = asyncio.create_task(lease.keep())
     try:
         workers = [asyncio.create_task(worker()) for _ in range(task.backend.concurrency)]
         try:
@@ -227,23 +249,41 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             raise
-        store.prune_items(run_id, ids)  # samples removed from the benchmark since a past run
+        if task.shard is None:  # a shard never prunes: the other shards' samples are stored
+            store.prune_items(run_id, ids)  # samples removed from the benchmark since a run
         store.set_scorer(run_id, *scorer_key)
         status = "completed" if outcome.errors == 0 else "completed_with_errors"
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
         raise
     finally:
+        keeper.cancel()
         outcome.status = status
         outcome.sent = caller.sent
         outcome.grader_sent = sctx.sent
-        store.end_run(run_id, status)
+        lease.release(status)
+        if task.shard is None:
+            store.end_run(run_id, status)
+        else:
+            store.end_run(run_id, _run_status(store, run_id, ids, status), keep_complete=True)
         handle.finish()
     return outcome
 
 
+def _run_status(store: Store, run_id: str, ids: set[str], shard_status: str) -> str:
+    """A sharded run's status when one shard ends: completed (with errors) once every sample
+    of the run is stored, else ``partial`` (other shards still to run), or the shard's own
+    failure."""
+    if shard_status not in ("completed", "completed_with_errors"):
+        return shard_status
+    if not ids <= store.stored_sample_ids(run_id):
+        return "partial"
+    errors = any(it.errored for it in store.items(run_id))
+    return "completed_with_errors" if errors else "completed"
+
+
 async def run_tasks(tasks: list[Task], store: Store,
-                    progress: Progress | None = None) -> list[TaskOutcome]:
+                    progress: Progress | None = None, wait: bool = False) -> list[TaskOutcome]:
     """Run every task concurrently, each backend under its own concurrency budget; each distinct
     backend (and grader) is started once and closed at the end.  The first fatal error cancels
     the other tasks (their runs are marked interrupted) and propagates."""
@@ -258,7 +298,7 @@ async def run_tasks(tasks: list[Task], store: Store,
             budgets.setdefault(id(task.backend), asyncio.Semaphore(task.backend.concurrency))
         for task in tasks:  # run ids and benchmark reads before anything is sent
             task.samples()
-        jobs = [asyncio.create_task(run_task(t, store, progress, budgets[id(t.backend)]))
+        jobs = [asyncio.create_task(run_task(t, store, progress, budgets[id(t.backend)], wait))
                 for t in tasks]
         try:
             await asyncio.gather(*jobs)
