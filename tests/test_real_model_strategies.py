@@ -23,7 +23,7 @@ import pytest
 
 from medgauge.benchmarks import create_benchmark
 from medgauge.store import Store
-from test_real_model import DEMO, MISSING, ROOT, server, smol  # noqa: F401 - fixtures
+from test_real_model import DEMO, MISSING, ROOT, server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.skipif(
     bool(MISSING), reason=f"real-model tests need {', '.join(MISSING)} (pip install "
@@ -46,7 +46,7 @@ def _cli(*args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
                           text=True, env=env, timeout=timeout)
 
 
-def test_strategies_on_medqa_and_pubmedqa_compared_with_holm(smol: Path,  # noqa: F811
+def test_strategies_on_medqa_and_pubmedqa_compared_with_holm(smol: Path,
                                                              tmp_path: Path) -> None:
     pubmedqa = DATA / "pubmedqa"
     if not pubmedqa.is_dir():
@@ -101,7 +101,7 @@ def test_strategies_on_medqa_and_pubmedqa_compared_with_holm(smol: Path,  # noqa
     assert "Holm" in text and "(chain_of_thought -&gt; generate(max_tokens=24))" in text
 
 
-def test_vqa_rad_open_questions_graded_by_the_served_small_model(smol: Path,  # noqa: F811
+def test_vqa_rad_open_questions_graded_by_the_served_small_model(smol: Path,
                                                                 server,  # noqa: F811
                                                                 tmp_path: Path) -> None:
     vqa = DATA / "vqa_rad"
