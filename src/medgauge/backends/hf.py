@@ -20,6 +20,8 @@ Options (``--model-opt KEY=VALUE`` or the config file):
   scheduling           static (one generate call per batch, default) | continuous (greedy
                        text requests join transformers' continuous batching as rows finish,
                        so one long reply does not hold the others: hf_continuous)
+  replicas             N copies as Ray actors, least-loaded dispatch (backends/replicas.py,
+                       the ray extra)
 
 torch and transformers are imported only when the backend is created (``pip install
 medgauge[hf]``).  See docs/backends-hf.md.
