@@ -14,8 +14,9 @@ Options (besides the inner backend's):
   ray_address          local (default: start a Ray instance on this machine, or use the one this
                        process already joined) | auto (join the cluster of this machine) |
                        ray://HOST:PORT (Ray Client)
-  replica_gpus         GPUs per actor (default 1 when this machine has CUDA, else 0); Ray sets
-                       each actor's CUDA_VISIBLE_DEVICES, so device=auto picks its own GPU
+  replica_gpus         GPUs per actor (default: 1, or a vLLM model's tensor_parallel_size, when
+                       the cluster has that many per replica, else 0); Ray sets each actor's
+                       CUDA_VISIBLE_DEVICES, so device=auto picks its own GPU
   replica_cpus         CPUs per actor (default 1)
 
 Image paths in requests are read by the actors: on a multi-node cluster they must be visible at
@@ -132,8 +133,10 @@ class ReplicatedBackend(Backend):
                                     f"{' '.join(str(exc).split())}") from None
             self._started_ray = True
         gpus = self.gpus
-        if gpus is None:
-            gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= self.replicas else 0.0
+        if gpus is None:  # one GPU per replica (a tensor-parallel vLLM model: its TP size)
+            need = float(getattr(self.inner, "engine_args", {}).get("tensor_parallel_size", 1))
+            have = ray.cluster_resources().get("GPU", 0)
+            gpus = need if have >= need * self.replicas else 0.0
         actor = ray.remote(_Replica).options(num_cpus=self.cpus, num_gpus=gpus)
         self._actors = [actor.remote(self.spec, self.inner_options)
                         for _ in range(self.replicas)]
