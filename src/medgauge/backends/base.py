@@ -156,4 +156,9 @@ def create_backend(spec: str, options: dict[str, Any] | None = None) -> Backend:
     import medgauge.backends  # noqa: F401 - registers the built-in backends
 
     kind, model = parse_model_spec(spec)
+    from medgauge.backends.replicas import ReplicatedBackend, wants_replicas
+
+    if wants_replicas(options):  # replicas=N: N Ray actors each building this spec
+        assert options is not None
+        return ReplicatedBackend(spec, options)
     return backends.get(kind)(model, options)

@@ -17,6 +17,11 @@ Options (``--model-opt KEY=VALUE`` or the config file):
   trust_remote_code    run modelling code shipped in the checkpoint folder (default false)
   chat_template        model (the checkpoint's own, default) | chatml | plain | a .jinja file
   concurrency          requests in flight from the runner (default 2 * batch_size)
+  scheduling           static (one generate call per batch, default) | continuous (greedy
+                       text requests join transformers' continuous batching as rows finish,
+                       so one long reply does not hold the others: hf_continuous)
+  replicas             N copies as Ray actors, least-loaded dispatch (backends/replicas.py,
+                       the ray extra)
 
 torch and transformers are imported only when the backend is created (``pip install
 medgauge[hf]``).  See docs/backends-hf.md.
@@ -37,7 +42,7 @@ from medgauge.types import MedgaugeError, Request, Response
 
 _KNOWN = ("device", "dtype", "attn_implementation", "batch_size", "batch_wait_s",
           "max_image_side", "max_new_tokens", "trust_remote_code", "concurrency",
-          "chat_template")
+          "chat_template", "scheduling")
 
 _OPTION_HELP = option_help_from_doc(__doc__)  # the Options block above
 
@@ -113,6 +118,10 @@ class HFBackend(Backend):
         template_text, self._template_label = resolve_chat_template(
             self.options.get("chat_template"))
         wait = self.take("batch_wait_s", float, 0.02, minimum=0)
+        self.scheduling = str(self.take("scheduling", str, "static"))
+        if self.scheduling not in ("static", "continuous"):
+            raise MedgaugeError(f"hf: option scheduling must be static or continuous, "
+                                f"got {self.scheduling!r}")
         self.batch_size = batch_size
         self.engine_options = EngineOptions(
             device=str(self.options.get("device", "auto")),
@@ -135,6 +144,11 @@ class HFBackend(Backend):
         self._batcher: Batcher[Request, Response] = Batcher(
             self._run_batch, self._executor, batch_size=batch_size, wait_s=wait
         )
+        self._continuous: Any = None
+        if self.scheduling == "continuous":
+            from medgauge.backends.hf_continuous import ContinuousGenerator
+
+            self._continuous = ContinuousGenerator(self._load, batch_size)
 
     def answer_options(self) -> dict[str, Any]:
         o = self.engine_options
@@ -168,6 +182,8 @@ class HFBackend(Backend):
         await asyncio.get_running_loop().run_in_executor(self._executor, self._load)
 
     def _unload(self) -> None:
+        if self._continuous is not None:
+            self._continuous.stop()
         engine, self._engine = self._engine, None
         if engine is not None:
             engine.close()
@@ -185,9 +201,18 @@ class HFBackend(Backend):
 
     # ------------------------------------------------------------------ requests
     def _run_batch(self, requests: list[Request]) -> list[Response | BaseException]:
-        return self._load().run_batch(requests)  # worker thread: loads on first use
+        engine = self._load()  # worker thread: loads on first use
+        if self._continuous is None:
+            return engine.run_batch(requests)
+        with self._continuous.paused():  # the continuous loop waits while we use the model
+            return engine.run_batch(requests)
 
     async def generate(self, request: Request) -> Response:
+        if self._continuous is not None:
+            from medgauge.backends.hf_continuous import eligible
+
+            if eligible(request):
+                return await self._continuous.generate(request, self._executor)
         has_images = bool(request.images())
         if request.continuations:
             key: tuple[Any, ...] = ("score", has_images)
