@@ -20,6 +20,8 @@ from medgauge.stats.paired import outcome
 from medgauge.types import Item
 
 _CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+#: the last paired computation (compare asks each declared metric in turn for the same runs)
+_PAIRED: dict[tuple[Any, ...], Any] = {}
 
 
 def _key(items: Sequence[Item], seed: int) -> tuple[Any, ...]:
@@ -66,15 +68,20 @@ class ReportMetric(CorpusMetric):
     def paired(self, xs: Sequence[Item], ys: Sequence[Item], *, n_resamples: int,
                seed: int) -> PairedComparison:
         """A minus B on the same studies (aligned lists), paired bootstrap over reports."""
-        from medgauge.metrics.report_gen import paired_report_metrics
+        from medgauge.metrics.report_gen import paired_report_values
 
-        diff = paired_report_metrics([x.response for x in xs], [y.response for y in ys],
-                                     [[x.answer] for x in xs], cleaning=_cleaning(xs),
-                                     n_resamples=min(n_resamples, 1000), seed=seed)[self.name]
-        a, b = self.compute(list(xs)), self.compute(list(ys))
-        return PairedComparison(len(xs), a, b, diff.value, diff.lo, diff.hi,
-                                outcome(diff.lo, diff.hi), None, 0, 0,
-                                n_resamples=min(n_resamples, 1000), seed=seed)
+        n_resamples = min(n_resamples, 1000)
+        key = (n_resamples, _key(xs, seed), _key(ys, seed))
+        if key not in _PAIRED:  # every metric of one pair of runs in one pass
+            _PAIRED.clear()
+            _PAIRED[key] = paired_report_values(
+                [x.response for x in xs], [y.response for y in ys], [[x.answer] for x in xs],
+                cleaning=_cleaning(xs), n_resamples=n_resamples, seed=seed)
+        diffs, values_a, values_b = _PAIRED[key]
+        diff = diffs[self.name]
+        return PairedComparison(len(xs), values_a[self.name], values_b[self.name], diff.value,
+                                diff.lo, diff.hi, outcome(diff.lo, diff.hi), None, 0, 0,
+                                n_resamples=n_resamples, seed=seed)
 
 
 for _name in ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L"):

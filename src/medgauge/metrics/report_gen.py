@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -106,16 +107,26 @@ def report_metrics(generated: Sequence[str], references: Sequence[Sequence[str]]
 
 
 def paired_report_metrics(generated_a: Sequence[str], generated_b: Sequence[str],
-                          references: Sequence[Sequence[str]], *,
-                          cleaning: str | None = "iu_xray", tokenizer: str = "r2gen",
-                          uncertain: str = "negative",
-                          clusters: Sequence[Hashable] | None = None, n_resamples: int = 1000,
-                          seed: int = 0, level: float = 0.95, labeler: object | None = None,
+                          references: Sequence[Sequence[str]], **kw: Any,
                           ) -> dict[str, ReportEstimate]:
     """Model A minus model B on the same studies (same order): the difference of each corpus
     metric with a paired percentile bootstrap interval (both models scored on the same
     resampled reports).  An interval excluding 0 means the difference is significant at
-    ``1 - level``."""
+    ``1 - level``.  Keywords as :func:`paired_report_values`."""
+    return paired_report_values(generated_a, generated_b, references, **kw)[0]
+
+
+def paired_report_values(generated_a: Sequence[str], generated_b: Sequence[str],
+                         references: Sequence[Sequence[str]], *,
+                         cleaning: str | None = "iu_xray", tokenizer: str = "r2gen",
+                         uncertain: str = "negative",
+                         clusters: Sequence[Hashable] | None = None, n_resamples: int = 1000,
+                         seed: int = 0, level: float = 0.95, labeler: object | None = None,
+                         ) -> tuple[dict[str, ReportEstimate], dict[str, float],
+                                    dict[str, float]]:
+    """``(differences, values_a, values_b)``: the paired differences of
+    :func:`paired_report_metrics` and each model's corpus values (``{metric: float}``), from
+    one scoring of each model."""
     if len(generated_a) != len(generated_b):
         raise MedgaugeError(f"paired report metrics: {len(generated_a)} against "
                             f"{len(generated_b)} generated reports")
@@ -130,8 +141,10 @@ def paired_report_metrics(generated_a: Sequence[str], generated_b: Sequence[str]
         for name in draws:
             draws[name].append(sa[name] - sb[name])
     pa, pb = a.scores(), b.scores()
-    return _intervals({k: pa[k] - pb[k] for k in pa}, draws, len(generated_a), level,
-                      method + "-paired")
+    diffs = _intervals({k: pa[k] - pb[k] for k in pa}, draws, len(generated_a), level,
+                       method + "-paired")
+    return diffs, pa, pb
 
 
-__all__ = ["CE_METRICS", "ReportEstimate", "paired_report_metrics", "report_metrics"]
+__all__ = ["CE_METRICS", "ReportEstimate", "paired_report_metrics", "paired_report_values",
+           "report_metrics"]
