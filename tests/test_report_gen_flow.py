@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -124,3 +123,45 @@ def test_html_report_shows_the_metrics_and_the_paired_differences(flow):
         assert m, (name, section[:2000])
     assert re.search(r"iu-xray CIDEr replay:a\.jsonl replay:b\.jsonl \d\.\d{3} \d\.\d{3} "
                      r"\+\d\.\d{3} ", section)  # CIDEr differences in its own unit
+
+
+def test_cleaning_is_idempotent_on_real_and_r2gen_style_reports():
+    from medgauge.metrics.nlg import clean_generated, clean_report, is_r2gen_output
+
+    samples = list(create_benchmark("iu-xray", _need(DATA) / "iu_xray_reports_text_only",
+                                    r2gen_reference="true").samples())
+    raw = [s.answer for s in samples]
+    cleaned = [clean_report(r) for r in raw]
+    decoded = [s.metadata["r2gen_reference"] for s in samples]
+    # R2Gen-family outputs are already lower-case and tokenised (with <unk>, sometimes cut
+    # before the final " ."): cleaning them again changes nothing, so they score exactly as
+    # R2Gen scored them
+    assert [clean_report(c) for c in cleaned] == cleaned
+    assert [clean_generated(c) for c in cleaned] == cleaned
+    assert [clean_generated(d) for d in decoded] == decoded
+    cut = [d for d in decoded if not d.endswith(" .")]
+    assert cut and all(clean_report(d) == d + " ." for d in cut)  # the reference rule would add it
+    assert [clean_generated(r) for r in raw] == cleaned  # free text: cleaned like references
+    assert any("<unk>" in d for d in decoded)
+    assert is_r2gen_output(decoded) and not is_r2gen_output(raw)
+    assert not is_r2gen_output(cleaned)  # 29 cleaned references are longer than 60 tokens
+    assert is_r2gen_output([c for c in cleaned if len(c.split()) <= 60])
+
+
+def test_score_picks_r2gen_decoded_references_for_r2gen_style_reports(tmp_path):
+    """Default r2gen_reference=auto: reports in R2Gen's decoded form (an R2Gen-family model's
+    output) are scored against the references as R2Gen's test loop decodes them."""
+    source = _need(DATA) / "iu_xray_reports_text_only"
+    samples = list(create_benchmark("iu-xray", source, r2gen_reference="true").samples())
+    decoded = [s.metadata["r2gen_reference"] for s in samples]
+    preds = tmp_path / "r2gen_style.jsonl"
+    preds.write_text("".join(json.dumps({"id": s.id, "report": d}) + "\n"
+                             for s, d in zip(samples, decoded, strict=True)))
+    res = cli("score", "-b", f"iu-xray={source}", "--predictions", str(preds), timeout=300)
+    assert res.returncode == 0, res.stderr
+    for name in ("BLEU-1", "BLEU-4", "ROUGE-L"):
+        assert re.search(rf"{name} %\s+100\.0 \[100\.0-100\.0\]", res.stdout), res.stdout
+    # against the cleaned (undecoded) references the same reports score lower: the convention
+    # moves BLEU-1 by more than the 0.005 a published table is matched to
+    plain = coco_scores(decoded, [[s.answer] for s in samples], metrics=("BLEU-1",))
+    assert plain["BLEU-1"] < 0.995
