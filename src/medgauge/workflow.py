@@ -63,16 +63,32 @@ def build_tasks(cfg: RunConfig) -> list[Task]:
                 tasks.append(Task(bench, backend, solver, prompt=b.prompt, scoring=b.scoring,
                                   params=params, seed=cfg.seed, limit=b.limit,
                                   pipeline=pipeline, scorer=scorers[b.scoring],
-                                  graders=graders, metrics=tuple(b.metrics),
+                                  graders=graders,
+                                  metrics=tuple(b.metrics) or _scorer_metrics(
+                                      bench, scorers[b.scoring]),
                                   system=b.system,
                                   select=selection_config(b.sample, cfg.seed, b.stratify,
                                                           b.ids)))
     return tasks
 
 
+def _scorer_metrics(bench: Any, scorer: Scorer) -> tuple[str, ...]:
+    """A scorer's own metrics (``green``) after the benchmark's declared ones; none when the
+    scorer adds none (the benchmark's then apply unchanged)."""
+    if not scorer.metrics:
+        return ()
+    return tuple(dict.fromkeys((*getattr(bench, "metrics", ("accuracy",)), *scorer.metrics)))
+
+
 def make_scorer(scoring: str | None, grader: Backend | None) -> Scorer:
     """The scorer of a scoring mode name: a rule mode, or ``grader[:TEMPLATE]`` (needs a grader
     model)."""
+    if scoring == "green":  # GREEN-style report grading (scoring/green.py)
+        if grader is None:
+            raise MedgaugeError("scoring 'green' needs a grader model: --grader KIND:MODEL")
+        from medgauge.scoring.green import GreenScorer
+
+        return GreenScorer(grader.identity())
     if scoring and scoring.split(":")[0] == "grader":
         if grader is None:
             raise MedgaugeError(f"scoring {scoring!r} needs a grader model: --grader KIND:MODEL")
