@@ -103,6 +103,12 @@ def make_scorer(scoring: str | None, graders: GraderBackends | Backend | None) -
     if isinstance(graders, Backend):
         graders = [(graders, (None, None))]
     graders = graders or []
+    if scoring == "green":  # GREEN-style report grading (scoring/green.py): one grader
+        if len(graders) != 1:
+            raise MedgaugeError("scoring 'green' needs one grader model: --grader KIND:MODEL")
+        from medgauge.scoring.green import GreenScorer
+
+        return GreenScorer(graders[0][0].identity())
     if not is_graded(scoring):
         return RuleScorer(scoring)
     assert scoring is not None

@@ -19,12 +19,13 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from medgauge.benchmarks.base import benchmarks
-from medgauge.benchmarks.io import ImageResolver, clean_text, option_bool, read_csv
+from medgauge.benchmarks.io import ImageResolver, clean_text, read_csv
 from medgauge.benchmarks.local import IMAGES_OPTION, LocalBenchmark
 from medgauge.benchmarks.r2gen import (
     R2GEN_REFERENCE_OPTION,
     REPORT_INSTRUCTION,
     SPLITS,
+    r2gen_reference_mode,
     report_samples,
 )
 from medgauge.types import MedgaugeError, Sample
@@ -119,5 +120,5 @@ class IUXray(LocalBenchmark):
             yield Sample(id=f"openi-{uid}", question=REPORT_INSTRUCTION, answer=text,
                          answer_type="report", images=refs, metadata=meta, cluster=uid)
 
-    def _r2gen_reference(self) -> bool:
-        return option_bool(self.opt("r2gen_reference", False), "r2gen_reference")
+    def _r2gen_reference(self) -> str:
+        return r2gen_reference_mode(self.opt("r2gen_reference", "auto"))

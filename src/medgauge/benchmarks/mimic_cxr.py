@@ -13,10 +13,14 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from medgauge.benchmarks.base import benchmarks
-from medgauge.benchmarks.io import option_bool
 from medgauge.benchmarks.iu_xray import REPORT_IMAGES_OPTION, report_images
 from medgauge.benchmarks.local import LocalBenchmark
-from medgauge.benchmarks.r2gen import R2GEN_REFERENCE_OPTION, SPLITS, report_samples
+from medgauge.benchmarks.r2gen import (
+    R2GEN_REFERENCE_OPTION,
+    SPLITS,
+    r2gen_reference_mode,
+    report_samples,
+)
 from medgauge.types import Sample
 
 
@@ -49,5 +53,5 @@ class MimicCXR(LocalBenchmark):
                                   cleaning="mimic_cxr", dataset="mimic_cxr",
                                   r2gen_reference=self._r2gen_reference())
 
-    def _r2gen_reference(self) -> bool:
-        return option_bool(self.opt("r2gen_reference", False), "r2gen_reference")
+    def _r2gen_reference(self) -> str:
+        return r2gen_reference_mode(self.opt("r2gen_reference", "auto"))

@@ -25,9 +25,11 @@ SPLITS = ("train", "val", "test")
 #: R2Gen's tokenizer settings per dataset (its train_*.sh): word-count threshold of the
 #: vocabulary and max_seq_length - 1, the longest reference its decoder returns.
 R2GEN_DECODING = {"iu_xray": (3, 59), "mimic_cxr": (10, 99)}
-R2GEN_REFERENCE_OPTION = ("true: also store metadata['r2gen_reference'], the reference as "
-                          "R2Gen's test loop scores it (<unk> for rare training words, cut to "
-                          "59/99 tokens); default false")
+R2GEN_REFERENCE_OPTION = ("references of the text metrics: auto (default) = as R2Gen's test "
+                          "loop decodes them (<unk> for rare training words, cut to 59/99 "
+                          "tokens) when the generated reports look like R2Gen-family output, "
+                          "else the cleaned reports; true = always decoded; false = never")
+R2GEN_REFERENCE_MODES = ("auto", "true", "false")
 #: The instruction of report-generation samples (a short findings request, as in the
 #: report-generation prompts of MedEvalKit and LLaVA-Rad).
 REPORT_INSTRUCTION = ("You are given a chest X-ray study. Write the findings section of the "
@@ -58,6 +60,13 @@ def annotation_split(path: Path, split: str) -> list[dict[str, Any]]:
     return entries
 
 
+def _entries_or_empty(path: Path, split: str) -> list[Any]:
+    try:
+        return annotation_split(path, split)
+    except MedgaugeError:
+        return []
+
+
 def r2gen_decoder(path: Path, cleaning: str) -> Any:
     """A function report -> the reference R2Gen's decoder would return (vocabulary from the
     cleaned training reports of the same annotation file, ``R2GEN_DECODING`` settings)."""
@@ -70,12 +79,32 @@ def r2gen_decoder(path: Path, cleaning: str) -> Any:
     return lambda report: r2gen_reference(clean_report(report, cleaning), vocab, max_tokens)
 
 
+def r2gen_reference_mode(value: Any) -> str:
+    """The ``r2gen_reference`` option: ``auto``, ``true`` or ``false`` (yes/no/1/0 accepted)."""
+    text = str(value).strip().lower()
+    text = {"1": "true", "yes": "true", "on": "true", "0": "false", "no": "false",
+            "off": "false"}.get(text, text)
+    if text not in R2GEN_REFERENCE_MODES:
+        raise MedgaugeError(f"option r2gen_reference: expected auto, true or false, got {value!r}")
+    return text
+
+
 def report_samples(path: Path, split: str, images: ImageResolver, *, cleaning: str,
-                   dataset: str, r2gen_reference: bool = False) -> Iterator[Sample]:
+                   dataset: str, r2gen_reference: str = "auto") -> Iterator[Sample]:
     """Samples of an R2Gen annotation split; roles ``frontal``/``lateral`` for two-image IU
-    studies, none otherwise.  ``r2gen_reference`` adds ``metadata["r2gen_reference"]``
-    (``r2gen_decoder``; score it with ``references_cleaned=True``)."""
-    decode = r2gen_decoder(path, cleaning) if r2gen_reference else None
+    studies, none otherwise.  ``r2gen_reference`` (``auto``/``true``/``false``, see
+    ``R2GEN_REFERENCE_OPTION``) adds ``metadata["r2gen_reference"]`` (``r2gen_decoder``; scored
+    with ``references_cleaned=True``) and ``metadata["r2gen_reference_mode"]``.  ``auto``
+    without a training split (no vocabulary) stores no decoded reference; ``true`` then fails."""
+    mode = r2gen_reference_mode(r2gen_reference)
+    decode = None
+    if mode != "false":
+        has_train = any(isinstance(e, dict) for e in _entries_or_empty(path, "train"))
+        if has_train:
+            decode = r2gen_decoder(path, cleaning)
+        elif mode == "true":
+            raise MedgaugeError(f"{path}: r2gen_reference=true needs the train split (R2Gen's "
+                                "vocabulary comes from the training reports)")
     for i, entry in enumerate(annotation_split(path, split)):
         where = f"{path}: {split}[{i}]"
         if not isinstance(entry, dict):
@@ -100,6 +129,7 @@ def report_samples(path: Path, split: str, images: ImageResolver, *, cleaning: s
                 meta[key] = clean_text(entry[key])
         if decode is not None:
             meta["r2gen_reference"] = decode(report)
+            meta["r2gen_reference_mode"] = mode
         cluster = meta.get("subject_id") or sid
         yield Sample(id=sid, question=REPORT_INSTRUCTION, answer=report.strip(),
                      answer_type="report", images=refs, metadata=meta, cluster=str(cluster))

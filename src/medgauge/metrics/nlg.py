@@ -106,6 +106,27 @@ def clean_report(report: str, cleaning: str | None = "iu_xray") -> str:
     return " ".join(text.split())
 
 
+def _tokenised(report: str) -> bool:
+    """Already in R2Gen's decoded form: only lower-case tokens the cleaning keeps, "." alone."""
+    for token in report.split():
+        if token in (".", _UNK):
+            continue
+        if (token != token.lower() or _DROP_CLASS.search(token)
+                or token.translate(_DROP_CHARS) != token):
+            return False
+    return True
+
+
+def clean_generated(report: str, cleaning: str | None = "iu_xray") -> str:
+    """A generated report as scored: one already in R2Gen's decoded form (an R2Gen-family
+    model's output, possibly cut without a final " .") is kept as it is, since R2Gen scores its
+    decoded outputs uncleaned; any other text is cleaned like a reference (``clean_report``).
+    Idempotent: cleaning a cleaned or decoded report changes nothing."""
+    if cleaning is not None and report.strip() and _tokenised(report):
+        return " ".join(report.split())
+    return clean_report(report, cleaning)
+
+
 def r2gen_vocabulary(cleaned_reports: Sequence[str], threshold: int) -> frozenset[str]:
     """Words seen at least ``threshold`` times in cleaned training reports (R2Gen's
     ``Tokenizer.create_vocabulary``; IU X-ray 3, MIMIC-CXR 10)."""
@@ -125,6 +146,16 @@ def r2gen_reference(cleaned: str, vocabulary: frozenset[str] | None = None,
     if max_tokens is not None:
         words = words[:max_tokens]
     return " ".join(words)
+
+
+def is_r2gen_output(reports: Sequence[str], cleaning: str = "iu_xray",
+                    max_tokens: int = 60) -> bool:
+    """Whether generated reports look like an R2Gen-code-base decoder's output: every report
+    already in R2Gen's cleaned, space-tokenised form (cleaning changes nothing) and at most
+    ``max_tokens`` tokens (``max_seq_length``: 60 for IU X-ray, 100 for MIMIC-CXR).  Free-text
+    reports (capitals, punctuation glued to words) are not."""
+    return bool(reports) and all(
+        bool(r.strip()) and len(r.split()) <= max_tokens and _tokenised(r) for r in reports)
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,7 +268,7 @@ def prepare_texts(predictions: Sequence[str], references: Sequence[Sequence[str]
             raise MedgaugeError(f"report metrics: item {i} needs a non-empty list of references")
         refs.append([clean_report(x or "", None if references_cleaned else cleaning)
                      for x in r])
-    preds = [clean_report(p or "", cleaning) for p in predictions]
+    preds = [clean_generated(p or "", cleaning) for p in predictions]
     if tokenizer == "ptb":
         flat = ptb_tokenize(preds + [x for r in refs for x in r])
         preds, rest = flat[:len(preds)], iter(flat[len(preds):])
@@ -450,8 +481,10 @@ def corpus_bleu(stats: np.ndarray) -> list[float]:
 
 
 __all__ = [
-    "BLEU", "CLEANINGS", "COCO_METRICS", "CocoCorpus", "MeteorProcess", "clean_report",
+    "BLEU", "CLEANINGS", "COCO_METRICS", "CocoCorpus", "MeteorProcess", "clean_generated",
+    "clean_report",
     "clean_report_iu_xray", "clean_report_mimic_cxr", "coco_scores", "corpus_bleu",
+    "is_r2gen_output",
     "meteor_from_statistics", "meteor_process", "prepare_texts", "ptb_tokenize",
     "r2gen_reference", "r2gen_vocabulary",
 ]

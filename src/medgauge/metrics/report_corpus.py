@@ -20,14 +20,40 @@ from medgauge.stats.paired import outcome
 from medgauge.types import Item
 
 _CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+#: the last paired computation (compare asks each declared metric in turn for the same runs)
+_PAIRED: dict[tuple[Any, ...], Any] = {}
 
 
 def _key(items: Sequence[Item], seed: int) -> tuple[Any, ...]:
-    return (seed, *((it.sample_id, it.variant, it.response, it.answer) for it in items))
+    mode = items[0].metadata.get("r2gen_reference_mode") if items else None
+    return (seed, mode, *((it.sample_id, it.variant, it.response, it.answer) for it in items))
 
 
 def _cleaning(items: Sequence[Item]) -> str:
     return str(items[0].metadata.get("cleaning", "iu_xray")) if items else "iu_xray"
+
+
+def _references(items: Sequence[Item], *others: Sequence[Item]) -> dict[str, Any]:
+    """The references of the text metrics and how to read them (docs/benchmarks.md, "which
+    references"): R2Gen-decoded ones (``metadata["r2gen_reference"]``, scored as given) when the
+    loader's ``r2gen_reference`` option is ``true``, or ``auto`` and every generated report
+    looks like R2Gen-family decoder output (``is_r2gen_output``; for a paired comparison, those
+    of ``others`` too); else the reference reports, cleaned like the generated ones.  CE always
+    labels the original reference reports."""
+    from medgauge.benchmarks.r2gen import R2GEN_DECODING
+    from medgauge.metrics.nlg import is_r2gen_output
+
+    answers = [it.answer for it in items]
+    decoded = [it.metadata.get("r2gen_reference") for it in items]
+    mode = str(items[0].metadata.get("r2gen_reference_mode", "false")) if items else "false"
+    limit = R2GEN_DECODING.get(_cleaning(items), (0, 59))[1] + 1
+    use = mode == "true" or (mode == "auto" and all(
+        is_r2gen_output([it.response for it in group], _cleaning(items), limit)
+        for group in (items, *others)))
+    if use and all(isinstance(d, str) for d in decoded):
+        return {"references": [[d] for d in decoded], "references_cleaned": True,
+                "ce_references": answers}
+    return {"references": [[a] for a in answers]}
 
 
 class ReportMetric(CorpusMetric):
@@ -45,8 +71,8 @@ class ReportMetric(CorpusMetric):
 
             _CACHE.clear()  # one group at a time: bounded memory
             _CACHE[key] = report_metrics([it.response for it in items],
-                                         [[it.answer] for it in items],
-                                         cleaning=_cleaning(items), seed=seed)
+                                         cleaning=_cleaning(items), seed=seed,
+                                         **_references(items))
         return _CACHE[key]
 
     def compute(self, items: Sequence[Item]) -> float:
@@ -66,15 +92,21 @@ class ReportMetric(CorpusMetric):
     def paired(self, xs: Sequence[Item], ys: Sequence[Item], *, n_resamples: int,
                seed: int) -> PairedComparison:
         """A minus B on the same studies (aligned lists), paired bootstrap over reports."""
-        from medgauge.metrics.report_gen import paired_report_metrics
+        from medgauge.metrics.report_gen import paired_report_values
 
-        diff = paired_report_metrics([x.response for x in xs], [y.response for y in ys],
-                                     [[x.answer] for x in xs], cleaning=_cleaning(xs),
-                                     n_resamples=min(n_resamples, 1000), seed=seed)[self.name]
-        a, b = self.compute(list(xs)), self.compute(list(ys))
-        return PairedComparison(len(xs), a, b, diff.value, diff.lo, diff.hi,
-                                outcome(diff.lo, diff.hi), None, 0, 0,
-                                n_resamples=min(n_resamples, 1000), seed=seed)
+        n_resamples = min(n_resamples, 1000)
+        key = (n_resamples, _key(xs, seed), _key(ys, seed))
+        if key not in _PAIRED:  # every metric of one pair of runs in one pass
+            _PAIRED.clear()
+            _PAIRED[key] = paired_report_values(
+                [x.response for x in xs], [y.response for y in ys],
+                cleaning=_cleaning(xs), n_resamples=n_resamples, seed=seed,
+                **_references(xs, ys))
+        diffs, values_a, values_b = _PAIRED[key]
+        diff = diffs[self.name]
+        return PairedComparison(len(xs), values_a[self.name], values_b[self.name], diff.value,
+                                diff.lo, diff.hi, outcome(diff.lo, diff.hi), None, 0, 0,
+                                n_resamples=n_resamples, seed=seed)
 
 
 for _name in ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L"):

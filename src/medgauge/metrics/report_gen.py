@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,19 +49,39 @@ def _resampler(n: int, clusters: Sequence[Hashable] | None, rng: np.random.Gener
             "cluster-bootstrap")
 
 
+#: the last few scored corpora: the leaderboard and ``compare`` score the same model's reports
+#: again (one METEOR Java round trip per report makes a build the slow part)
+_CORPORA: dict[tuple[object, ...], CocoCorpus] = {}
+_CORPORA_KEPT = 4
+
+
+def _corpus(generated: Sequence[str], references: Sequence[Sequence[str]],
+            cleaning: str | None, tokenizer: str, references_cleaned: bool) -> CocoCorpus:
+    key = (cleaning, tokenizer, references_cleaned, tuple(generated),
+           tuple(tuple(r) for r in references))
+    if key not in _CORPORA:
+        if len(_CORPORA) >= _CORPORA_KEPT:
+            del _CORPORA[next(iter(_CORPORA))]
+        _CORPORA[key] = CocoCorpus.build(generated, references, cleaning=cleaning,
+                                         tokenizer=tokenizer,
+                                         references_cleaned=references_cleaned)
+    return _CORPORA[key]
+
+
 class _Scorer:
     """Text and CE statistics of one model, scored on any resample."""
 
     def __init__(self, generated: Sequence[str], references: Sequence[Sequence[str]], *,
                  cleaning: str | None, tokenizer: str, uncertain: str,
-                 labeler: object | None) -> None:
+                 labeler: object | None, references_cleaned: bool = False,
+                 ce_references: Sequence[str] | None = None) -> None:
         from medgauge.labelers.chexpert_rules import OBSERVATIONS, label_reports
         from medgauge.metrics.clinical import binarise
 
-        self.corpus = CocoCorpus.build(generated, references, cleaning=cleaning,
-                                       tokenizer=tokenizer)
+        self.corpus = _corpus(generated, references, cleaning, tokenizer, references_cleaned)
         label = label_reports if labeler is None else labeler.label_reports  # type: ignore[attr-defined]
-        self.gold = binarise(label([r[0] for r in references]), OBSERVATIONS,
+        ce_refs = list(ce_references) if ce_references is not None else [r[0] for r in references]
+        self.gold = binarise(label(ce_refs), OBSERVATIONS,
                              uncertain=uncertain)
         self.pred = binarise(label(list(generated)), OBSERVATIONS, uncertain=uncertain)
 
@@ -90,13 +111,17 @@ def report_metrics(generated: Sequence[str], references: Sequence[Sequence[str]]
                    cleaning: str | None = "iu_xray", tokenizer: str = "r2gen",
                    uncertain: str = "negative", clusters: Sequence[Hashable] | None = None,
                    n_resamples: int = 1000, seed: int = 0, level: float = 0.95,
-                   labeler: object | None = None) -> dict[str, ReportEstimate]:
+                   labeler: object | None = None, references_cleaned: bool = False,
+                   ce_references: Sequence[str] | None = None) -> dict[str, ReportEstimate]:
     """``{metric: ReportEstimate}`` for ``COCO_METRICS`` and ``CE_METRICS``.
 
     ``generated``: one report per item; ``references``: the reference reports per item (CE
-    labels the first).  ``clusters``: one label per item to resample clusters."""
+    labels the first, or ``ce_references`` when given: e.g. the original reports when the text
+    metrics use R2Gen-decoded ones with ``references_cleaned=True``).  ``clusters``: one label
+    per item to resample clusters."""
     scorer = _Scorer(generated, references, cleaning=cleaning, tokenizer=tokenizer,
-                     uncertain=uncertain, labeler=labeler)
+                     uncertain=uncertain, labeler=labeler,
+                     references_cleaned=references_cleaned, ce_references=ce_references)
     draw, method = _resampler(len(generated), clusters, np.random.default_rng(seed))
     draws: dict[str, list[float]] = {m: [] for m in (*COCO_METRICS, *CE_METRICS)}
     for _ in range(n_resamples):
@@ -106,21 +131,34 @@ def report_metrics(generated: Sequence[str], references: Sequence[Sequence[str]]
 
 
 def paired_report_metrics(generated_a: Sequence[str], generated_b: Sequence[str],
-                          references: Sequence[Sequence[str]], *,
-                          cleaning: str | None = "iu_xray", tokenizer: str = "r2gen",
-                          uncertain: str = "negative",
-                          clusters: Sequence[Hashable] | None = None, n_resamples: int = 1000,
-                          seed: int = 0, level: float = 0.95, labeler: object | None = None,
+                          references: Sequence[Sequence[str]], **kw: Any,
                           ) -> dict[str, ReportEstimate]:
     """Model A minus model B on the same studies (same order): the difference of each corpus
     metric with a paired percentile bootstrap interval (both models scored on the same
     resampled reports).  An interval excluding 0 means the difference is significant at
-    ``1 - level``."""
+    ``1 - level``.  Keywords as :func:`paired_report_values`."""
+    return paired_report_values(generated_a, generated_b, references, **kw)[0]
+
+
+def paired_report_values(generated_a: Sequence[str], generated_b: Sequence[str],
+                         references: Sequence[Sequence[str]], *,
+                         cleaning: str | None = "iu_xray", tokenizer: str = "r2gen",
+                         uncertain: str = "negative",
+                         clusters: Sequence[Hashable] | None = None, n_resamples: int = 1000,
+                         seed: int = 0, level: float = 0.95, labeler: object | None = None,
+                         references_cleaned: bool = False,
+                         ce_references: Sequence[str] | None = None,
+                         ) -> tuple[dict[str, ReportEstimate], dict[str, float],
+                                    dict[str, float]]:
+    """``(differences, values_a, values_b)``: the paired differences of
+    :func:`paired_report_metrics` and each model's corpus values (``{metric: float}``), from
+    one scoring of each model."""
     if len(generated_a) != len(generated_b):
         raise MedgaugeError(f"paired report metrics: {len(generated_a)} against "
                             f"{len(generated_b)} generated reports")
     kw = {"cleaning": cleaning, "tokenizer": tokenizer, "uncertain": uncertain,
-          "labeler": labeler}
+          "labeler": labeler, "references_cleaned": references_cleaned,
+          "ce_references": ce_references}
     a, b = _Scorer(generated_a, references, **kw), _Scorer(generated_b, references, **kw)
     draw, method = _resampler(len(generated_a), clusters, np.random.default_rng(seed))
     draws: dict[str, list[float]] = {m: [] for m in (*COCO_METRICS, *CE_METRICS)}
@@ -130,8 +168,10 @@ def paired_report_metrics(generated_a: Sequence[str], generated_b: Sequence[str]
         for name in draws:
             draws[name].append(sa[name] - sb[name])
     pa, pb = a.scores(), b.scores()
-    return _intervals({k: pa[k] - pb[k] for k in pa}, draws, len(generated_a), level,
-                      method + "-paired")
+    diffs = _intervals({k: pa[k] - pb[k] for k in pa}, draws, len(generated_a), level,
+                       method + "-paired")
+    return diffs, pa, pb
 
 
-__all__ = ["CE_METRICS", "ReportEstimate", "paired_report_metrics", "report_metrics"]
+__all__ = ["CE_METRICS", "ReportEstimate", "paired_report_metrics", "paired_report_values",
+           "report_metrics"]

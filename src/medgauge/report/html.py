@@ -272,12 +272,12 @@ def _comparison_section(runs: Sequence[RunData]) -> str:
         if r.p_mcnemar is not None:  # helpful/harmful split: items only one run gets right
             notes.append(f"right only in A: {r.a_only}, only in B: {r.b_only}")
         k = c.scale
+        d = ".1f" if k == 100 else ".3f"  # points for percentages, else the metric's own unit
         rows.append([
             _e(c.benchmark), _e(c.metric), _e(c.model_a), _e(c.model_b),
-            _num(k * r.mean_a, ".1f" if k == 100 else ".3f"),
-            _num(k * r.mean_b, ".1f" if k == 100 else ".3f"),
-            f"{k * r.diff:+.1f}" if r.n else "–",
-            f"[{k * r.lo:+.1f}, {k * r.hi:+.1f}]" if r.n else "–",
+            _num(k * r.mean_a, d), _num(k * r.mean_b, d),
+            f"{k * r.diff:+{d}}" if r.n else "–",
+            f"[{k * r.lo:+{d}}, {k * r.hi:+{d}}]" if r.n else "–",
             _p(r.p_mcnemar), _p(c.p_holm), f'<span class="{cls}">{_e(label)}</span>', str(r.n),
             _e("; ".join(notes)),
         ])
