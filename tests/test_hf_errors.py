@@ -103,10 +103,11 @@ def tiny(tmp_path_factory: pytest.TempPathFactory):
     return hf_tiny
 
 
-def _image_request(path: str, question: str = "Is there a mass?") -> Request:
+def _image_request(path: str, question: str = "Is there a mass?",
+                   sample_id: str | None = None) -> Request:
     return Request(messages=[{"role": "user", "content": [
         {"type": "image", "image": ImageRef(path)}, {"type": "text", "text": question}]}],
-        params=GenParams(max_tokens=4))
+        params=GenParams(max_tokens=4), meta={"sample_id": sample_id} if sample_id else {})
 
 
 def test_model_without_chat_template(tiny, tmp_path: Path) -> None:
@@ -134,9 +135,11 @@ def test_corrupt_image_fails_alone(tiny, tmp_path_factory, tmp_path: Path,
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(good.read_bytes()[:40])  # a JPEG header and nothing else
     missing = tmp_path / "absent.jpg"
-    out = _generate(path, [_image_request(str(good)), _image_request(str(bad)),
+    out = _generate(path, [_image_request(str(good)),
+                           _image_request(str(bad), sample_id="q17"),
                            _image_request(str(missing))])
     assert getattr(out[0], "ok", False)  # the good request in the same batch is answered
     assert isinstance(out[1], MedgaugeError)
     assert "cannot decode image" in str(out[1]) and "broken.jpg" in str(out[1])
+    assert str(out[1]).startswith("sample 'q17': ")  # the error names the sample
     assert isinstance(out[2], MedgaugeError) and "image not found" in str(out[2])

@@ -208,6 +208,15 @@ class HFBackend(Backend):
             return engine.run_batch(requests)
 
     async def generate(self, request: Request) -> Response:
+        try:
+            return await self._generate(request)
+        except MedgaugeError as exc:  # a corrupt image: say which sample holds it
+            sample = request.meta.get("sample_id")
+            if sample is None or str(exc).startswith("sample "):
+                raise
+            raise MedgaugeError(f"sample {sample!r}: {exc}") from None
+
+    async def _generate(self, request: Request) -> Response:
         if self._continuous is not None:
             from medgauge.backends.hf_continuous import eligible
 
