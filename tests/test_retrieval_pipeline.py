@@ -267,7 +267,7 @@ def test_real_model_with_and_without_retrieval_paired_in_compare_and_report(
     out = cli("report", "--store", str(store), "-o", str(report), cache=cache)
     assert out.returncode == 0, out.stderr[-2000:]
     html = report.read_text(encoding="utf-8")
-    assert "hf:smollm2-135m (retrieve(corpus=&#x27;pubmedqa&#x27;, k=2, max_chars=300))" in html
+    assert "hf:smollm2-135m (retrieve(corpus=&#x27;pubmedqa&#x27;, k=2, max_chars=300)" in html
     assert "Paired comparisons" in html
     assert (f"right only in A: {fixed}, only in B: {broken}" in html
             or f"right only in A: {broken}, only in B: {fixed}" in html)
