@@ -68,6 +68,7 @@ class OpenAIBackend(Backend):
     kind = "openai"
 
     def __init__(self, model: str, options: dict[str, Any] | None = None) -> None:
+        import aiohttp  # noqa: F401 - loaded with the backend, not inside the timed run
         options = dict(options or {})
         options.setdefault("concurrency", 16)
         super().__init__(model, options)

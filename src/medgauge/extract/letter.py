@@ -522,5 +522,8 @@ def read_letter(text: str, options: dict[str, str]) -> str | None:
 def extract_letter(text: str, options: dict[str, str]) -> str | None:
     """Return the single option letter the text asserts, or None (invalid; a conflict is
     invalid too).  ``options`` maps letters to option texts."""
+    bare = text.strip().rstrip(".").strip("()")
+    if bare in options and len(bare) == 1 and bare.isupper():
+        return bare  # the whole reply is one option letter ("B", "B.", "(B)"): the common case
     got = read_letter(text, options)
     return None if got == CONFLICT else got
