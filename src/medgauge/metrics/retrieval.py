@@ -17,15 +17,11 @@ percentile bootstrap over items, clustered when items share a case.  Paired comp
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
-from medgauge.metrics.base import Estimate, Metric, as_items, cluster_labels, register
+from medgauge.metrics.base import Estimate, MeanMetric, as_items, cluster_labels, register
 from medgauge.stats import proportion
-from medgauge.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap_mean
 from medgauge.types import Item
 
 
@@ -39,18 +35,16 @@ def gold_passages(metadata: dict[str, Any]) -> list[str]:
     return [str(value)]
 
 
-class RetrievalMetric(Metric):
-    """One retrieval measure per item from ``metadata["retrieved"]`` and the gold ids."""
-
-    kind = "mean"
-    scale = 1.0
+class RetrievalMetric(MeanMetric):
+    """One retrieval measure per item from ``metadata["retrieved"]`` and the gold ids: a mean
+    metric (bootstrap interval), with Wilson's interval instead when the measure is 0/1 per item
+    and each item has one gold passage."""
 
     def __init__(self, name: str, per_query: Callable[[list[str], list[str]], float],
                  binary: bool, description: str) -> None:
-        self.name = name
+        super().__init__(name, scale=1.0, missing_as_zero=False, description=description)
         self.per_query = per_query
         self.binary = binary  # 0/1 per item when each item has one gold passage
-        self.description = description
 
     def _value(self, it: Item) -> float | None:
         retrieved = it.metadata.get("retrieved")
@@ -59,26 +53,22 @@ class RetrievalMetric(Metric):
             return None
         return float(self.per_query([str(r) for r in retrieved], gold))
 
-    def values(self, items: Sequence[Item]) -> list[float | None]:
-        return [self._value(it) for it in as_items(items)]
+    def counts(self, items: Sequence[Item]) -> dict[str, int]:
+        return {}  # answer validity says nothing about what was retrieved
 
     def estimate(self, items: Sequence[Item], *, clustered: bool = True,
                  seed: int = 0) -> Estimate:
         items = as_items(items)
         vals = self.values(items)
         keep = [i for i, v in enumerate(vals) if v is not None]
-        arr = np.array([vals[i] for i in keep], dtype=float)
         single = all(len(gold_passages(items[i].metadata)) == 1 for i in keep)
         labels = cluster_labels([items[i] for i in keep]) if clustered else None
-        if self.binary and single and labels is None and arr.size:
-            p = proportion(int(arr.sum()), int(arr.size))
-            return Estimate(self.name, p.value, p.lo, p.hi, p.n, method=p.method,
-                            k=int(arr.sum()), scale=self.scale)
-        ci = bootstrap_mean(arr, labels, n_resamples=DEFAULT_RESAMPLES, seed=seed)
-        lo, hi = (ci.lo, ci.hi) if arr.size else (math.nan, math.nan)
-        return Estimate(self.name, ci.estimate, lo, hi, int(arr.size),
-                        method="bootstrap" if labels is None else "cluster-bootstrap",
-                        scale=self.scale)
+        if self.binary and single and labels is None and keep:
+            k = int(sum(vals[i] for i in keep))  # type: ignore[misc]
+            p = proportion(k, len(keep))
+            return Estimate(self.name, p.value, p.lo, p.hi, p.n, method=p.method, k=k,
+                            scale=self.scale)
+        return super().estimate(items, clustered=clustered, seed=seed)
 
 
 # The per-query formulas live in medgauge.retrieval.metrics; imported when first used, because
