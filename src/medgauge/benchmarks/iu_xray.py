@@ -24,6 +24,7 @@ from medgauge.benchmarks.local import IMAGES_OPTION, LocalBenchmark
 from medgauge.benchmarks.r2gen import (
     R2GEN_REFERENCE_OPTION,
     REPORT_INSTRUCTION,
+    REPORT_METRICS,
     SPLITS,
     r2gen_reference_mode,
     report_samples,
@@ -60,9 +61,7 @@ class IUXray(LocalBenchmark):
     )
     prompt = "report"
     group_by = ("split",)
-    #: report-generation metrics as published (metrics/report_corpus.py); CE F1 is the headline
-    metrics = ("CE-F1-micro", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L",
-               "CIDEr", "CE-F1-macro", "CE-F1-example")
+    metrics = REPORT_METRICS
     option_help: ClassVar[dict[str, str]] = {
         "layout": "r2gen or openi (default: r2gen when an annotation file exists)",
         "split": "r2gen layout: train, val or test (default test)",

@@ -17,6 +17,7 @@ from medgauge.benchmarks.iu_xray import REPORT_IMAGES_OPTION, report_images
 from medgauge.benchmarks.local import LocalBenchmark
 from medgauge.benchmarks.r2gen import (
     R2GEN_REFERENCE_OPTION,
+    REPORT_METRICS,
     SPLITS,
     r2gen_reference_mode,
     report_samples,
@@ -35,9 +36,7 @@ class MimicCXR(LocalBenchmark):
     )
     prompt = "report"
     group_by = ("split",)
-    #: report-generation metrics as published (metrics/report_corpus.py); CE F1 is the headline
-    metrics = ("CE-F1-micro", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L",
-               "CIDEr", "CE-F1-macro", "CE-F1-example")
+    metrics = REPORT_METRICS
     option_help: ClassVar[dict[str, str]] = {
         "split": "train, val or test (default test)",
         "file": "the annotation file to read (default annotation.json)",

@@ -15,6 +15,7 @@ from dataclasses import replace
 from medgauge.benchmarks.base import benchmarks
 from medgauge.benchmarks.canonical import read_canonical_jsonl
 from medgauge.benchmarks.phantom import Phantom
+from medgauge.benchmarks.r2gen import REPORT_METRICS
 from medgauge.phantom.report import findings_text
 from medgauge.types import Sample
 
@@ -35,9 +36,7 @@ class PhantomReport(Phantom):
     )
     prompt = "report"
     group_by = ("n_nodules",)
-    #: report-generation metrics as published (metrics/report_corpus.py); CE F1 is the headline
-    metrics = ("CE-F1-micro", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L",
-               "CIDEr", "CE-F1-macro", "CE-F1-example")
+    metrics = REPORT_METRICS
 
     def samples(self) -> Iterator[Sample]:
         for s in read_canonical_jsonl(self.jsonl_path()):

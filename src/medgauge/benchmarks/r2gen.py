@@ -25,6 +25,10 @@ SPLITS = ("train", "val", "test")
 #: R2Gen's tokenizer settings per dataset (its train_*.sh): word-count threshold of the
 #: vocabulary and max_seq_length - 1, the longest reference its decoder returns.
 R2GEN_DECODING = {"iu_xray": (3, 59), "mimic_cxr": (10, 99)}
+#: The metrics every report-generation benchmark declares, as published tables report them
+#: (metrics/report_corpus.py); CE F1 is the headline.
+REPORT_METRICS = ("CE-F1-micro", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L",
+                  "CIDEr", "CE-F1-macro", "CE-F1-example")
 R2GEN_REFERENCE_OPTION = ("references of the text metrics: auto (default) = as R2Gen's test "
                           "loop decodes them (<unk> for rare training words, cut to 59/99 "
                           "tokens) when the generated reports look like R2Gen-family output, "
