@@ -7,19 +7,16 @@ pair.  One mechanism for ``medgauge compare`` and the HTML report."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from medgauge.metrics import Metric, run_metrics
 from medgauge.stats import DEFAULT_RESAMPLES, PairedComparison, holm, paired_compare
-from medgauge.stats.bootstrap import percentile_interval
 from medgauge.stats.join import join_by_id
-from medgauge.stats.paired import outcome
 from medgauge.types import Item, MedgaugeError
 
 
@@ -75,22 +72,9 @@ def _paired_corpus(metric: Any, ia: list[Item], ib: list[Item], *, names: tuple[
                                 excluded=excluded, n_resamples=n_resamples, seed=seed)
     xs = [x for x, _ in pairs]
     ys = [y for _, y in pairs]
-    if hasattr(metric, "paired"):  # the metric resamples itself (report-generation metrics)
-        r = metric.paired(xs, ys, n_resamples=n_resamples, seed=seed)
-        return PairedComparison(r.n, r.mean_a, r.mean_b, r.diff, r.lo, r.hi, r.outcome, None,
-                                0, 0, dropped_a=joined.dropped_left,
-                                dropped_b=joined.dropped_right, excluded=excluded,
-                                n_resamples=r.n_resamples, seed=seed)
-    va, vb = metric.compute(xs), metric.compute(ys)
-    rng = np.random.default_rng(seed)
-    reps = np.empty(n_resamples)
-    for r, idx in enumerate(rng.integers(0, len(pairs), size=(n_resamples, len(pairs)))):
-        reps[r] = metric.compute([xs[i] for i in idx]) - metric.compute([ys[i] for i in idx])
-    lo, hi = percentile_interval(reps, 0.95)
-    return PairedComparison(len(pairs), float(va), float(vb), float(va - vb), lo, hi,
-                            outcome(lo, hi), None, 0, 0, dropped_a=joined.dropped_left,
-                            dropped_b=joined.dropped_right, excluded=excluded,
-                            n_resamples=n_resamples, seed=seed)
+    r = metric.paired(xs, ys, n_resamples=n_resamples, seed=seed)
+    return dataclasses.replace(r, dropped_a=joined.dropped_left, dropped_b=joined.dropped_right,
+                               excluded=excluded)
 
 
 def compare_runs(runs: Sequence[Mapping[str, Any]], *, intersection: bool = False,

@@ -32,6 +32,7 @@ import numpy as np
 from medgauge.registry import Registry
 from medgauge.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap_mean, percentile_interval
 from medgauge.stats.clustered import MIN_CLUSTERS  # fewer clusters: item-level intervals
+from medgauge.stats.paired import PairedComparison, outcome
 from medgauge.types import Item, MedgaugeError
 
 MetricKind = Literal["binary", "mean", "corpus"]
@@ -170,6 +171,19 @@ class CorpusMetric(Metric):
         return Estimate(self.name, float(value), lo, hi, len(answered), method="bootstrap",
                         higher_is_better=self.higher_is_better, scale=self.scale,
                         **self.counts(items))
+
+    def paired(self, xs: Sequence[Item], ys: Sequence[Item], *, n_resamples: int,
+               seed: int) -> PairedComparison:
+        """A minus B on aligned, answered items: the metric recomputed for both runs on the same
+        ``n_resamples`` resampled item sets (paired percentile bootstrap)."""
+        va, vb = self.compute(xs), self.compute(ys)
+        rng = np.random.default_rng(seed)
+        reps = np.empty(n_resamples)
+        for r, idx in enumerate(rng.integers(0, len(xs), size=(n_resamples, len(xs)))):
+            reps[r] = self.compute([xs[i] for i in idx]) - self.compute([ys[i] for i in idx])
+        lo, hi = percentile_interval(reps, 0.95)
+        return PairedComparison(len(xs), float(va), float(vb), float(va - vb), lo, hi,
+                                outcome(lo, hi), None, 0, 0, n_resamples=n_resamples, seed=seed)
 
 
 def as_items(items: Iterable[Any]) -> list[Item]:
