@@ -8,6 +8,7 @@ question holds ``<image N>`` placeholders (MMMU), in which case each image is pl
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -48,28 +49,41 @@ def substitute(text: str, values: dict[str, str]) -> str:
     Python objects.  The stdlib's ``string.Formatter.parse`` tokenises; nothing is evaluated.
 
     Raises ``MedgaugeError`` naming the placeholder."""
+    out: list[str] = []
+    for literal, name, refused in _tokens(text):
+        out.append(literal)
+        if name is None:
+            continue
+        if refused or name not in values:
+            known = ", ".join("{" + k + "}" for k in values)
+            if refused:
+                raise MedgaugeError(f"prompt template placeholder {{{refused}}} is not allowed: "
+                                    f"only plain names ({known})")
+            raise MedgaugeError(f"prompt template has unknown placeholder {{{name}}} (known: "
+                                f"{known})")
+        out.append(values[name])
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _tokens(text: str) -> tuple[tuple[str, str | None, str | None], ...]:
+    """(literal, placeholder name or None, the placeholder as written when it is not a plain
+    name) of each piece of a template, parsed once per text."""
     from string import Formatter
 
-    known = ", ".join("{" + k + "}" for k in values)
-    out: list[str] = []
     try:
         parsed = list(Formatter().parse(text))
     except ValueError as exc:
         raise MedgaugeError(f"prompt template is malformed ({exc}; write {{{{ and }}}} for "
                             "literal braces)") from None
+    out = []
     for literal, name, spec, conversion in parsed:
-        out.append(literal)
-        if name is None:
-            continue
-        if spec or conversion or not name.isidentifier():
-            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-            raise MedgaugeError(f"prompt template placeholder {{{shown}}} is not allowed: only "
-                                f"plain names ({known})")
-        if name not in values:
-            raise MedgaugeError(f"prompt template has unknown placeholder {{{name}}} (known: "
-                                f"{known})")
-        out.append(values[name])
-    return "".join(out)
+        refused = None
+        if name is not None and (spec or conversion or not name.isidentifier()):
+            refused = (name + (f"!{conversion}" if conversion else "")
+                       + (f":{spec}" if spec else ""))
+        out.append((literal, name, refused))
+    return tuple(out)
 
 
 def placeholders(text: str) -> set[str]:

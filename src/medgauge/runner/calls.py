@@ -36,7 +36,7 @@ class ModelCaller:
         """Serve from the store, or ask the backend and store the answer (errors included)."""
         record = request_record(self.identity, request, self.backend.key_extra(request))
         key = request_hash(record)
-        cached = await self.store.io(self.store.get_response, key)
+        cached = await self.store.cached_response(key)
         if cached is not None:
             return key, cached
         inflight = self.store.inflight
@@ -50,7 +50,7 @@ class ModelCaller:
             response = await self.backend.generate(request)
             if response.error is not None:
                 self.failed += 1
-            await self.store.io(self.store.put_response, key, self.identity, record, response)
+            await self.store.save_response(key, self.identity, record, response)
             future.set_result(response)
         except asyncio.CancelledError:
             future.cancel()

@@ -223,7 +223,7 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
             return
         items = await task.solver.solve(sample, ctx)
         await score_items(items, scorer, sctx)
-        await store.io(store.put_items, run_id, sample, items, seq, fingerprint, scorer_key)
+        await store.save_items(run_id, sample, items, seq, fingerprint, scorer_key)
         streak.record(items)  # raises TaskStopped when every request keeps failing
         errors = sum(it.score is not None and it.score.status == "error" for it in items)
         invalid = sum(it.score is not None and it.score.status in ("invalid", "incomplete")
@@ -249,6 +249,7 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             raise
+        await store.flush()  # every sample committed before the run is read back
         if task.shard is None:  # a shard never prunes: the other shards' samples are stored
             store.prune_items(run_id, ids)  # samples removed from the benchmark since a run
         store.set_scorer(run_id, *scorer_key)
@@ -258,15 +259,20 @@ async def run_task(task: Task, store: Store, progress: Progress | None = None,
         raise
     finally:
         keeper.cancel()
-        outcome.status = status
-        outcome.sent = caller.sent
-        outcome.grader_sent = sctx.sent
-        lease.release(status)
-        if task.shard is None:
-            store.end_run(run_id, status)
-        else:
-            store.end_run(run_id, _run_status(store, run_id, ids, status), keep_complete=True)
-        handle.finish()
+        try:
+            if status in ("failed", "interrupted"):
+                await store.flush()  # what was solved before the failure is kept
+        finally:
+            outcome.status = status
+            outcome.sent = caller.sent
+            outcome.grader_sent = sctx.sent
+            lease.release(status)
+            if task.shard is None:
+                store.end_run(run_id, status)
+            else:
+                store.end_run(run_id, _run_status(store, run_id, ids, status),
+                              keep_complete=True)
+            handle.finish()
     return outcome
 
 
@@ -298,15 +304,16 @@ async def run_tasks(tasks: list[Task], store: Store,
             budgets.setdefault(id(task.backend), asyncio.Semaphore(task.backend.concurrency))
         for task in tasks:  # run ids and benchmark reads before anything is sent
             task.samples()
-        jobs = [asyncio.create_task(run_task(t, store, progress, budgets[id(t.backend)], wait))
-                for t in tasks]
-        try:
-            await asyncio.gather(*jobs)
-        except BaseException:
-            for j in jobs:
-                j.cancel()
-            await asyncio.gather(*jobs, return_exceptions=True)
-            raise
+        async with store.buffered():  # one commit per batch of samples (``BaseStore``)
+            jobs = [asyncio.create_task(run_task(t, store, progress, budgets[id(t.backend)],
+                                                 wait)) for t in tasks]
+            try:
+                await asyncio.gather(*jobs)
+            except BaseException:
+                for j in jobs:
+                    j.cancel()
+                await asyncio.gather(*jobs, return_exceptions=True)
+                raise
         return [j.result() for j in jobs]
     finally:
         for backend in started:

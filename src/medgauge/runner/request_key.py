@@ -6,11 +6,12 @@ content hash) and scored continuations.  ``Request.meta`` is informational and n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
 
-from medgauge.types import ImageRef, Request, Sample, map_image_parts
+from medgauge.types import GenParams, ImageRef, Request, Sample, map_image_parts
 
 
 def _image_for_key(img: ImageRef) -> dict[str, Any]:
@@ -20,19 +21,28 @@ def _image_for_key(img: ImageRef) -> dict[str, Any]:
 
 def request_record(identity: str, request: Request, extra: str | None = None) -> str:
     """Canonical JSON of the request as stored for audit (no image bytes).  ``extra``: what the
-    backend says decides its answer beyond the request (``Backend.key_extra``)."""
-    return json.dumps(
-        {
-            "model": identity,
-            **({"extra": extra} if extra is not None else {}),
-            "params": request.params.as_dict(),
-            "messages": [map_image_parts(m, _image_for_key) for m in request.messages],
-            "continuations": list(request.continuations),
-        },
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    backend says decides its answer beyond the request (``Backend.key_extra``).
+
+    The JSON of ``{"continuations", "extra", "messages", "model", "params"}`` with sorted keys
+    and no spaces, written member by member (the parameters' JSON once per ``GenParams``): the
+    same text as one ``json.dumps(..., sort_keys=True)`` of the whole, so keys stay stable."""
+    members = [f'"continuations":{_json(list(request.continuations))}']
+    if extra is not None:
+        members.append(f'"extra":{_json(extra)}')
+    members.append('"messages":'
+                   + _json([map_image_parts(m, _image_for_key) for m in request.messages]))
+    members.append(f'"model":{_json(identity)}')
+    members.append(f'"params":{_params_json(request.params)}')
+    return "{" + ",".join(members) + "}"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=64)
+def _params_json(params: GenParams) -> str:
+    return _json(params.as_dict())
 
 
 def request_hash(record: str) -> str:

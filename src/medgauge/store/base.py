@@ -26,11 +26,12 @@ score of the same scorer version.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -123,8 +124,16 @@ def columns(table: str) -> list[str]:
             if not line.strip().startswith("PRIMARY KEY")]
 
 
+_NOW: list[Any] = [-1, ""]
+
+
 def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    """The current UTC time to the second, ISO 8601 (formatted once per second: it is stamped
+    on every stored row)."""
+    sec = int(time.time())
+    if sec != _NOW[0]:
+        _NOW[0], _NOW[1] = sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+    return _NOW[1]
 
 
 def _dumps(value: Any) -> str | None:
@@ -183,6 +192,7 @@ class BaseStore:
     def __init__(self) -> None:
         #: request hash -> future of a request being sent now (runner/calls.py)
         self.inflight: dict[str, Any] = {}
+        self._buffer = _WriteBuffer()
 
     async def io(self, fn: Any, *args: Any) -> Any:
         """``fn(*args)`` (a method of this store) from async code: inline for a local file;
@@ -258,29 +268,25 @@ class BaseStore:
     def get_response(self, request_hash: str) -> Response | None:
         """A stored successful response, or None (missing or errored: send again)."""
         row = self.db.execute(
-            "SELECT text, texts, finish_reason, logprobs, option_logprobs, usage, latency "
-            "FROM responses WHERE request_hash=? AND error IS NULL", (request_hash,)).fetchone()
-        if row is None:
-            return None
-        return Response(text=row[0] or "", texts=tuple(_loads(row[1]) or ()),
-                        finish_reason=row[2], logprobs=_loads(row[3]),
-                        option_logprobs=_loads(row[4]), usage=_loads(row[5]) or {},
-                        latency_s=row[6] or 0.0, cached=True)
+            f"SELECT {_RESPONSE_COLUMNS} FROM responses WHERE request_hash=? AND error IS NULL",
+            (request_hash,)).fetchone()
+        return None if row is None else _response_of(row)
+
+    def get_responses(self, request_hashes: list[str]) -> dict[str, Response]:
+        """The stored successful responses among ``request_hashes`` (one query per 500)."""
+        out: dict[str, Response] = {}
+        for start in range(0, len(request_hashes), 500):
+            chunk = request_hashes[start:start + 500]
+            cur = self.db.execute(
+                f"SELECT request_hash, {_RESPONSE_COLUMNS} FROM responses WHERE request_hash "
+                f"IN ({','.join('?' * len(chunk))}) AND error IS NULL", tuple(chunk))
+            for row in cur.fetchall():
+                out[row[0]] = _response_of(row[1:])
+        return out
 
     def put_response(self, request_hash: str, model: str, request_json: str,
                      response: Response) -> None:
-        # A stored success is never overwritten by a later failure of the same request.
-        self.db.execute(
-            "INSERT INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (request_hash) "
-            "DO UPDATE SET text=excluded.text, texts=excluded.texts, "
-            "finish_reason=excluded.finish_reason, logprobs=excluded.logprobs, "
-            "option_logprobs=excluded.option_logprobs, usage=excluded.usage, "
-            "latency=excluded.latency, error=excluded.error, created=excluded.created "
-            "WHERE responses.error IS NOT NULL",
-            (request_hash, model, request_json, response.text,
-             _dumps(list(response.texts)) if len(response.texts) > 1 else None,
-             response.finish_reason, _dumps(response.logprobs), _dumps(response.option_logprobs),
-             _dumps(response.usage or None), response.latency_s, response.error, _now()))
+        self.db.execute(_PUT_RESPONSE, response_row(request_hash, model, request_json, response))
 
     def response_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
@@ -294,49 +300,148 @@ class BaseStore:
         a sample half stored.  A reply is stored once: an item with a request hash keeps only
         the hash.  Items with an error never replace the sample's stored error-free items of
         the same fingerprint (another process solved it meanwhile): False when kept."""
-        rows = [(run_id, it.sample_id, it.variant, it.request_hash,
-                 it.response if it.request_hash is None else None, it.finish_reason, it.error,
-                 it.confidence,
-                 sample.question if it.question is None else it.question,
-                 sample.answer if it.answer is None else it.answer,
-                 target_json(it.target or sample),
-                 _dumps(_item_metadata(sample, it)), sample.cluster, seq, sample_hash)
-                for it in items]
-        failed = any(it.error is not None for it in items)
+        write = _sample_write(run_id, sample, items, seq, sample_hash, scorer)
         with self.transaction() as db:
-            if failed and db.execute(
-                    "SELECT 1 FROM items WHERE run_id=? AND sample_id=? GROUP BY sample_id "
-                    "HAVING MAX(CASE WHEN error IS NULL THEN 0 ELSE 1 END) = 0 "
-                    "AND MIN(sample_hash) = ? AND MAX(sample_hash) = ?",
-                    (run_id, sample.id, sample_hash, sample_hash)).fetchone():
-                return False
-            db.execute("DELETE FROM items WHERE run_id=? AND sample_id=?", (run_id, sample.id))
-            db.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-            if scorer is not None:
-                self._put_scores(db, run_id, [(it.sample_id, it.variant, it.score)
-                                              for it in items if it.score is not None], scorer)
-        return True
+            return _write_sample(db, write)
 
     def put_scores(self, run_id: str, scores: list[tuple[str, str, Score]],
                    scorer: tuple[str, str]) -> None:
         """Store (sample id, variant, score) rows of one scorer version in one transaction."""
         with self.transaction() as db:
-            self._put_scores(db, run_id, scores, scorer)
+            db.executemany(_PUT_SCORE, _score_rows(run_id, scores, scorer))
 
-    @staticmethod
-    def _put_scores(db: Any, run_id: str, scores: list[tuple[str, str, Score]],
-                    scorer: tuple[str, str]) -> None:
-        now = _now()
-        # an error score (a failed grader call) never replaces a stored score that is not one
-        db.executemany(
-            "INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT "
-            "(run_id, sample_id, variant, scorer, version) DO UPDATE SET "
-            "extracted=excluded.extracted, value=excluded.value, status=excluded.status, "
-            "metrics=excluded.metrics, explanation=excluded.explanation, error=excluded.error, "
-            "created=excluded.created WHERE scores.status = 'error' OR excluded.status <> 'error'",
-            [(run_id, sid, variant, scorer[0], scorer[1], sc.answer, sc.value, sc.status,
-              _dumps(sc.metrics or None), sc.explanation, sc.error, now)
-             for sid, variant, sc in scores])
+    # the runner's hot path: buffered writes, coalesced lookups ------------------------------
+    @contextlib.asynccontextmanager
+    async def buffered(self) -> AsyncIterator[None]:
+        """Group commit while open: ``save_response`` and ``save_items`` queue their rows, and
+        one transaction commits everything queued as soon as the event loop has handled the
+        replies that arrived together (and, on a server store, while the previous commit is
+        on its way, what arrives meanwhile).  So a reply is committed without waiting for
+        anything but the store, as before, and a busy run pays one commit (one round trip to
+        a server) per batch instead of two per sample.  A sample's rows go in together: a
+        crash never leaves one half stored.  Queued responses are served to lookups at once.
+        On leaving (also after an error) everything queued is committed."""
+        buf = self._buffer
+        if buf.active:  # nested: the outer one commits
+            yield
+            return
+        buf.active, buf.lock, buf.flusher = True, asyncio.Lock(), None  # of this event loop
+        try:
+            yield
+        finally:
+            try:
+                if buf.flusher is not None:
+                    await asyncio.gather(buf.flusher, return_exceptions=True)
+                await self.flush()
+            finally:
+                buf.active = False
+
+    def _queued(self) -> None:
+        """Rows were queued: commit them once the loop has run what is ready now."""
+        buf = self._buffer
+        if buf.flusher is None or buf.flusher.done():
+            buf.flusher = asyncio.ensure_future(self._flush_queued())
+
+    async def _flush_queued(self) -> None:
+        buf = self._buffer
+        while buf.error is None and (buf.responses or buf.samples):
+            try:
+                await self.flush()
+            except Exception as exc:  # raised again by the next save, and by ``flush``
+                buf.error = exc
+
+    async def flush(self) -> None:
+        """Commit every queued row in one transaction (nothing to do when none is queued)."""
+        buf = self._buffer
+        if buf.error is not None:
+            error, buf.error = buf.error, None
+            raise error
+        async with buf.lock:
+            if not buf.responses and not buf.samples:
+                return
+            buf.flushing, buf.responses = buf.responses, {}
+            samples, buf.samples = buf.samples, []
+            try:
+                await self.io(self._write_batch, list(buf.flushing.values()), samples)
+            finally:
+                buf.flushing = {}
+
+    def _write_batch(self, responses: list[tuple[Any, ...]], samples: list[_SampleWrite]
+                     ) -> None:
+        with self.transaction() as db:
+            if responses:
+                db.executemany(_PUT_RESPONSE, responses)
+            for write in samples:
+                _write_sample(db, write)
+
+    async def cached_response(self, request_hash: str) -> Response | None:
+        """``get_response`` from async code: a queued response first; on a server store,
+        the lookups of concurrent callers go in one query."""
+        buf = self._buffer
+        row = buf.responses.get(request_hash) or buf.flushing.get(request_hash)
+        if row is not None:
+            return _response_of(row[3:10]) if row[10] is None else None
+        if not self.offload:
+            return self.get_response(request_hash)
+        future: asyncio.Future[Response | None] = asyncio.get_running_loop().create_future()
+        buf.lookups.append((request_hash, future))
+        if (buf.looker is None or buf.looker.done()
+                or buf.looker.get_loop() is not future.get_loop()):
+            buf.looker = asyncio.ensure_future(self._look_up())
+        return await future
+
+    async def _look_up(self) -> None:
+        buf = self._buffer
+        while buf.lookups:
+            batch, buf.lookups = buf.lookups, []
+            try:
+                found = await self.io(self.get_responses, list({k for k, _ in batch}))
+            except BaseException as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    for _, future in buf.lookups:
+                        future.cancel()
+                    buf.lookups = []
+                    raise
+                continue
+            for key, future in batch:
+                if not future.done():
+                    future.set_result(found.get(key))
+
+    async def save_response(self, request_hash: str, model: str, request_json: str,
+                            response: Response) -> None:
+        """``put_response`` from async code; queued while ``buffered``."""
+        row = response_row(request_hash, model, request_json, response)
+        buf = self._buffer
+        if not buf.active:
+            await self.io(self.db.execute, _PUT_RESPONSE, row)
+            return
+        old = buf.responses.get(request_hash)
+        if old is None or old[10] is not None or row[10] is None:  # a success stays
+            buf.responses[request_hash] = row
+        await self._backpressure()
+        self._queued()
+
+    async def save_items(self, run_id: str, sample: Sample, items: list[ItemResult],
+                         seq: int, sample_hash: str | None = None,
+                         scorer: tuple[str, str] | None = None) -> None:
+        """``put_items`` from async code; queued while ``buffered``."""
+        if not self._buffer.active:
+            await self.io(self.put_items, run_id, sample, items, seq, sample_hash, scorer)
+            return
+        self._buffer.samples.append(_sample_write(run_id, sample, items, seq, sample_hash,
+                                                  scorer))
+        await self._backpressure()
+        self._queued()
+
+    async def _backpressure(self) -> None:
+        """A write error of the flusher stops the next save; a long queue (a slow store)
+        is committed before the caller goes on."""
+        buf = self._buffer
+        if buf.error is not None or len(buf.responses) + len(buf.samples) >= _MAX_QUEUED:
+            await self.flush()
 
     def prune_items(self, run_id: str, keep: set[str]) -> int:
         """Delete the run's items (and scores) whose sample is no longer in the benchmark."""
@@ -504,3 +609,114 @@ def _item_metadata(sample: Sample, item: ItemResult) -> dict[str, Any]:
     if sample.images and "images" not in meta:
         meta["images"] = [img.path for img in sample.images]
     return meta
+
+
+# rows and statements of the write path ------------------------------------------------------
+_RESPONSE_COLUMNS = "text, texts, finish_reason, logprobs, option_logprobs, usage, latency"
+
+# A stored success is never overwritten by a later failure of the same request.
+_PUT_RESPONSE = (
+    "INSERT INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (request_hash) "
+    "DO UPDATE SET text=excluded.text, texts=excluded.texts, "
+    "finish_reason=excluded.finish_reason, logprobs=excluded.logprobs, "
+    "option_logprobs=excluded.option_logprobs, usage=excluded.usage, "
+    "latency=excluded.latency, error=excluded.error, created=excluded.created "
+    "WHERE responses.error IS NOT NULL")
+
+# an error score (a failed grader call) never replaces a stored score that is not one
+_PUT_SCORE = (
+    "INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT "
+    "(run_id, sample_id, variant, scorer, version) DO UPDATE SET "
+    "extracted=excluded.extracted, value=excluded.value, status=excluded.status, "
+    "metrics=excluded.metrics, explanation=excluded.explanation, error=excluded.error, "
+    "created=excluded.created WHERE scores.status = 'error' OR excluded.status <> 'error'")
+
+#: queued rows (responses + samples) above which a save waits for a commit
+_MAX_QUEUED = 2000
+
+
+def response_row(request_hash: str, model: str, request_json: str,
+                 response: Response) -> tuple[Any, ...]:
+    """A ``responses`` row, in column order."""
+    return (request_hash, model, request_json, response.text,
+            _dumps(list(response.texts)) if len(response.texts) > 1 else None,
+            response.finish_reason, _dumps(response.logprobs), _dumps(response.option_logprobs),
+            _dumps(response.usage or None), response.latency_s, response.error, _now())
+
+
+def _response_of(row: tuple[Any, ...]) -> Response:
+    """A cached Response from the ``_RESPONSE_COLUMNS`` of a row (stored or queued alike)."""
+    return Response(text=row[0] or "", texts=tuple(_loads(row[1]) or ()),
+                    finish_reason=row[2], logprobs=_loads(row[3]),
+                    option_logprobs=_loads(row[4]), usage=_loads(row[5]) or {},
+                    latency_s=row[6] or 0.0, cached=True)
+
+
+def _score_rows(run_id: str, scores: list[tuple[str, str, Score]],
+                scorer: tuple[str, str]) -> list[tuple[Any, ...]]:
+    now = _now()
+    return [(run_id, sid, variant, scorer[0], scorer[1], sc.answer, sc.value, sc.status,
+             _dumps(sc.metrics or None), sc.explanation, sc.error, now)
+            for sid, variant, sc in scores]
+
+
+@dataclasses.dataclass
+class _SampleWrite:
+    """The rows of one sample's items and scores, ready to write in one transaction."""
+
+    run_id: str
+    sample_id: str
+    sample_hash: str | None
+    failed: bool
+    items: list[tuple[Any, ...]]
+    scores: list[tuple[Any, ...]]
+
+
+def _sample_write(run_id: str, sample: Sample, items: list[ItemResult], seq: int,
+                  sample_hash: str | None, scorer: tuple[str, str] | None) -> _SampleWrite:
+    rows = [(run_id, it.sample_id, it.variant, it.request_hash,
+             it.response if it.request_hash is None else None, it.finish_reason, it.error,
+             it.confidence,
+             sample.question if it.question is None else it.question,
+             sample.answer if it.answer is None else it.answer,
+             target_json(it.target or sample),
+             _dumps(_item_metadata(sample, it)), sample.cluster, seq, sample_hash)
+            for it in items]
+    scores = ([] if scorer is None else
+              _score_rows(run_id, [(it.sample_id, it.variant, it.score) for it in items
+                                   if it.score is not None], scorer))
+    return _SampleWrite(run_id, sample.id, sample_hash, any(it.error is not None for it in items),
+                        rows, scores)
+
+
+def _write_sample(db: Any, write: _SampleWrite) -> bool:
+    """Write one sample's rows inside the caller's transaction; False when its stored
+    error-free items of the same fingerprint are kept (the new ones hold an error)."""
+    if write.failed and db.execute(
+            "SELECT 1 FROM items WHERE run_id=? AND sample_id=? GROUP BY sample_id "
+            "HAVING MAX(CASE WHEN error IS NULL THEN 0 ELSE 1 END) = 0 "
+            "AND MIN(sample_hash) = ? AND MAX(sample_hash) = ?",
+            (write.run_id, write.sample_id, write.sample_hash, write.sample_hash)).fetchone():
+        return False
+    db.execute("DELETE FROM items WHERE run_id=? AND sample_id=?", (write.run_id,
+                                                                      write.sample_id))
+    db.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", write.items)
+    if write.scores:
+        db.executemany(_PUT_SCORE, write.scores)
+    return True
+
+
+@dataclasses.dataclass
+class _WriteBuffer:
+    """What ``BaseStore.buffered`` queues: responses by request hash, samples in order."""
+
+    active: bool = False
+    responses: dict[str, tuple[Any, ...]] = dataclasses.field(default_factory=dict)
+    samples: list[_SampleWrite] = dataclasses.field(default_factory=list)
+    #: responses being committed now (still served to lookups)
+    flushing: dict[str, tuple[Any, ...]] = dataclasses.field(default_factory=dict)
+    error: BaseException | None = None
+    lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    flusher: asyncio.Future[Any] | None = None
+    lookups: list[tuple[str, asyncio.Future[Any]]] = dataclasses.field(default_factory=list)
+    looker: asyncio.Future[Any] | None = None
