@@ -368,11 +368,25 @@ class BaseStore:
 
     def _write_batch(self, responses: list[tuple[Any, ...]], samples: list[_SampleWrite]
                      ) -> None:
+        """One transaction of multi-row statements (a handful per batch, not four per
+        sample): on a server store each statement costs the client a round of work."""
         with self.transaction() as db:
-            if responses:
-                db.executemany(_PUT_RESPONSE, responses)
+            _insert(db, "responses", responses, _RESPONSE_CONFLICT)
+            solved: dict[str, list[str]] = {}
             for write in samples:
-                _write_sample(db, write)
+                if write.failed:  # may keep the stored items instead: one by one
+                    _write_sample(db, write)
+                else:
+                    solved.setdefault(write.run_id, []).append(write.sample_id)
+            for run_id, ids in solved.items():
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start:start + 500]
+                    db.execute(f"DELETE FROM items WHERE run_id=? AND sample_id IN "
+                               f"({','.join('?' * len(chunk))})", (run_id, *chunk))
+            clean = [w for w in samples if not w.failed]
+            _insert(db, "items", [row for w in clean for row in w.items])
+            _insert(db, "scores", list({row[:5]: row for w in clean for row in w.scores
+                                        }.values()), _SCORE_CONFLICT)
 
     async def cached_response(self, request_hash: str) -> Response | None:
         """``get_response`` from async code: a queued response first; on a server store,
@@ -615,21 +629,39 @@ def _item_metadata(sample: Sample, item: ItemResult) -> dict[str, Any]:
 _RESPONSE_COLUMNS = "text, texts, finish_reason, logprobs, option_logprobs, usage, latency"
 
 # A stored success is never overwritten by a later failure of the same request.
-_PUT_RESPONSE = (
-    "INSERT INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (request_hash) "
+_RESPONSE_CONFLICT = (
+    " ON CONFLICT (request_hash) "
     "DO UPDATE SET text=excluded.text, texts=excluded.texts, "
     "finish_reason=excluded.finish_reason, logprobs=excluded.logprobs, "
     "option_logprobs=excluded.option_logprobs, usage=excluded.usage, "
     "latency=excluded.latency, error=excluded.error, created=excluded.created "
     "WHERE responses.error IS NOT NULL")
+_PUT_RESPONSE = "INSERT INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?)" + _RESPONSE_CONFLICT
 
 # an error score (a failed grader call) never replaces a stored score that is not one
-_PUT_SCORE = (
-    "INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT "
-    "(run_id, sample_id, variant, scorer, version) DO UPDATE SET "
+_SCORE_CONFLICT = (
+    " ON CONFLICT (run_id, sample_id, variant, scorer, version) DO UPDATE SET "
     "extracted=excluded.extracted, value=excluded.value, status=excluded.status, "
     "metrics=excluded.metrics, explanation=excluded.explanation, error=excluded.error, "
     "created=excluded.created WHERE scores.status = 'error' OR excluded.status <> 'error'")
+_PUT_SCORE = "INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?)" + _SCORE_CONFLICT
+
+#: bound parameters per statement of a multi-row insert (under SQLite's historical 999)
+_MAX_PARAMS = 900
+
+
+def _insert(db: Any, table: str, rows: list[tuple[Any, ...]], conflict: str = "") -> None:
+    """``INSERT INTO table VALUES (...), (...) ...`` of ``rows`` (full rows in column order),
+    ``_MAX_PARAMS`` values per statement; keys must be distinct within ``rows``."""
+    if not rows:
+        return
+    width = len(rows[0])
+    one = "(" + ",".join("?" * width) + ")"
+    per = max(1, _MAX_PARAMS // width)
+    for start in range(0, len(rows), per):
+        chunk = rows[start:start + per]
+        db.execute(f"INSERT INTO {table} VALUES {','.join([one] * len(chunk))}{conflict}",
+                   [value for row in chunk for value in row])
 
 #: queued rows (responses + samples) above which a save waits for a commit
 _MAX_QUEUED = 2000

@@ -49,9 +49,14 @@ class _Connection:
         self.lock = threading.RLock()
 
     def _q(self, sql: str) -> str:
+        """``?`` placeholders as PostgreSQL's own ``$1, $2 ...``, converted once per statement
+        text: the connection's cursors are raw cursors, so psycopg sends the text as it is
+        instead of parsing every (long, multi-row) statement for ``%s``."""
         out = self._sql.get(sql)
         if out is None:
-            out = self._sql[sql] = sql.replace("%", "%%").replace("?", "%s")
+            pieces = sql.split("?")
+            out = pieces[0] + "".join(f"${k}{piece}" for k, piece in enumerate(pieces[1:], 1))
+            self._sql[sql] = out
         return out
 
     def execute(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any:
@@ -89,7 +94,8 @@ class PostgresStore(BaseStore):
                                 "'medgauge[postgres]'") from None
         self._errors = psycopg.Error
         try:
-            conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            conn = psycopg.connect(url, autocommit=True, connect_timeout=10,
+                                   cursor_factory=psycopg.RawCursor)
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise MedgaugeError(f"cannot connect to the store {self.where}: {first}") from None
