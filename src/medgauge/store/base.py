@@ -5,7 +5,9 @@ here is the portable subset both SQLite (3.24+) and PostgreSQL accept, written w
 placeholders (the PostgreSQL connection rewrites them).
 
 Every response is committed as it arrives and each sample's items (with their scores) in one
-transaction, so a crash loses at most the requests in flight.  Images are never stored:
+transaction, so a crash loses at most the requests in flight.  While the runner runs, writes are
+group-committed (``BaseStore.buffered``): the replies that arrive together go in one transaction
+of multi-row statements, committed before the runner waits on anything else.  Images are never stored:
 requests keep image paths and content hashes.  Secrets never reach the store.
 
 Tables (schema 3):
@@ -325,21 +327,31 @@ class BaseStore:
         if buf.active:  # nested: the outer one commits
             yield
             return
-        buf.active, buf.lock, buf.flusher = True, asyncio.Lock(), None  # of this event loop
+        # the lock and the flusher belong to this event loop
+        buf.active, buf.lock, buf.flusher, buf.error = True, asyncio.Lock(), None, None
         try:
             yield
+        except BaseException:
+            with contextlib.suppress(Exception):  # the error in flight is the one to tell
+                await self._drain()
+            raise
+        else:
+            await self._drain()
         finally:
-            try:
-                if buf.flusher is not None:
-                    await asyncio.gather(buf.flusher, return_exceptions=True)
-                await self.flush()
-            finally:
-                buf.active = False
+            buf.active = False
 
-    def _queued(self) -> None:
-        """Rows were queued: commit them once the loop has run what is ready now."""
+    async def _drain(self) -> None:
+        if self._buffer.flusher is not None:
+            await asyncio.gather(self._buffer.flusher, return_exceptions=True)
+        await self.flush()
+
+    async def _queued(self) -> None:
+        """Rows were queued: commit them once the loop has run what is ready now; a long
+        queue (a slow store) is committed before the caller goes on."""
         buf = self._buffer
-        if buf.flusher is None or buf.flusher.done():
+        if len(buf.responses) + len(buf.samples) >= _MAX_QUEUED:
+            await self.flush()
+        elif buf.flusher is None or buf.flusher.done():
             buf.flusher = asyncio.ensure_future(self._flush_queued())
 
     async def _flush_queued(self) -> None:
@@ -353,9 +365,7 @@ class BaseStore:
     async def flush(self) -> None:
         """Commit every queued row in one transaction (nothing to do when none is queued)."""
         buf = self._buffer
-        if buf.error is not None:
-            error, buf.error = buf.error, None
-            raise error
+        self._raise_write_error()
         async with buf.lock:
             if not buf.responses and not buf.samples:
                 return
@@ -432,11 +442,11 @@ class BaseStore:
         if not buf.active:
             await self.io(self.db.execute, _PUT_RESPONSE, row)
             return
+        self._raise_write_error()
         old = buf.responses.get(request_hash)
         if old is None or old[10] is not None or row[10] is None:  # a success stays
             buf.responses[request_hash] = row
-        await self._backpressure()
-        self._queued()
+        await self._queued()
 
     async def save_items(self, run_id: str, sample: Sample, items: list[ItemResult],
                          seq: int, sample_hash: str | None = None,
@@ -445,17 +455,16 @@ class BaseStore:
         if not self._buffer.active:
             await self.io(self.put_items, run_id, sample, items, seq, sample_hash, scorer)
             return
+        self._raise_write_error()
         self._buffer.samples.append(_sample_write(run_id, sample, items, seq, sample_hash,
                                                   scorer))
-        await self._backpressure()
-        self._queued()
+        await self._queued()
 
-    async def _backpressure(self) -> None:
-        """A write error of the flusher stops the next save; a long queue (a slow store)
-        is committed before the caller goes on."""
-        buf = self._buffer
-        if buf.error is not None or len(buf.responses) + len(buf.samples) >= _MAX_QUEUED:
-            await self.flush()
+    def _raise_write_error(self) -> None:
+        """A failed group commit stops the next save (nothing more is queued)."""
+        error, self._buffer.error = self._buffer.error, None
+        if error is not None:
+            raise error
 
     def prune_items(self, run_id: str, keep: set[str]) -> int:
         """Delete the run's items (and scores) whose sample is no longer in the benchmark."""

@@ -2,7 +2,8 @@
 the SQLite store (``base.py`` holds the logic and the SQL), so many workers on many machines
 can write one store at once.  Needs the ``postgres`` extra (psycopg 3), imported here only.
 
-Differences from SQLite, all in this file: ``?`` placeholders become ``%s``; floats are
+Differences from SQLite, all in this file: ``?`` placeholders become ``$1, $2 ...`` (raw
+cursors: psycopg sends a statement as it is, without parsing it each time); floats are
 ``DOUBLE PRECISION``; the schema is created under an advisory lock (workers starting together);
 a transaction's statements are sent in pipeline mode (one round trip); the runner's hot-path
 calls (``BaseStore.io``) run on one I/O thread so a round trip never stalls the event loop; the
