@@ -162,3 +162,21 @@ def pg_url(pg_cluster, request) -> str:
     name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:40]
     pg_url.count = getattr(pg_url, "count", 0) + 1  # type: ignore[attr-defined]
     return pg_cluster.create_db(f"t{pg_url.count}_{name}")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def spec(request, tmp_path) -> str:
+    """A new store of each kind: a SQLite file path, then a PostgreSQL URL (``pg_url``)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "s.db")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(spec):
+    """The store ``spec`` names, opened (and closed after the test)."""
+    from medgauge.store import open_store
+
+    s = open_store(spec)
+    yield s
+    s.close()

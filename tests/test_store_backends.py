@@ -12,20 +12,6 @@ from medgauge.store import open_store
 from medgauge.types import ItemResult, MedgaugeError, Response, Sample, Score
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def spec(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "s.db")
-    return request.getfixturevalue("pg_url")
-
-
-@pytest.fixture
-def store(spec):
-    s = open_store(spec)
-    yield s
-    s.close()
-
-
 def _sample(sid: str, answer: str = "A") -> Sample:
     return Sample(sid, f"question {sid}?", answer, "mcq", options={"A": "yes", "B": "no"},
                   metadata={"organ": "lung"}, cluster=f"c-{sid}")

@@ -10,9 +10,8 @@ import sqlite3
 import pytest
 
 from medgauge.store import open_store
-from medgauge.types import ItemResult, Response, Sample, Score
-
-from test_store_backends import SCORER, _begin, _item, _sample, spec, store  # noqa: F401
+from medgauge.types import ItemResult, Response
+from test_store_backends import SCORER, _begin, _item, _sample
 
 
 def _rows(s, run_id="abc123def456"):

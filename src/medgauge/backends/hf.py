@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 from medgauge.backends.base import Backend, backends, option_help_from_doc
 from medgauge.backends.hf_batcher import Batcher
 from medgauge.backends.hf_templates import resolve_chat_template
+from medgauge.options import as_bool
 from medgauge.types import MedgaugeError, Request, Response
 
 _KNOWN = ("device", "dtype", "attn_implementation", "batch_size", "batch_wait_s",
@@ -58,13 +59,6 @@ def _int_opt(options: dict[str, Any], name: str, default: int | None, low: int =
     if out < low:
         raise MedgaugeError(f"hf: option {name} must be >= {low}, got {out}")
     return out
-
-
-def _bool_opt(options: dict[str, Any], name: str) -> bool:
-    value = options.get(name, False)
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 def _require_extra() -> None:
@@ -129,7 +123,8 @@ class HFBackend(Backend):
             attn_implementation=self.options.get("attn_implementation") or None,
             max_image_side=_int_opt(self.options, "max_image_side", None),
             max_new_tokens=max_new if max_new is not None else 512,
-            trust_remote_code=_bool_opt(self.options, "trust_remote_code"),
+            trust_remote_code=as_bool(self.options.get("trust_remote_code", False),
+                                              "trust_remote_code", "hf"),
             chat_template=template_text,
         )
         try:

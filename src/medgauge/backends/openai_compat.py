@@ -45,6 +45,7 @@ from urllib.parse import urlsplit, urlunsplit
 from medgauge.backends.base import Backend, backends
 from medgauge.backends.endpoints import EndpointPool
 from medgauge.images import data_url
+from medgauge.options import as_bool
 from medgauge.redact import redact_url
 from medgauge.types import ImageRef, MedgaugeError, Request, Response, map_image_parts
 
@@ -99,7 +100,8 @@ class OpenAIBackend(Backend):
         self.max_response_bytes = self.take("max_response_bytes", int, 8 * 2**20, minimum=1)
         self.content_format = self._choice("content_format", ("auto", "parts", "string"))
         self.cache_scope = self._choice("cache_scope", ("model", "server"))
-        self.reasoning_reply = bool(self.options.pop("reasoning_reply", False))
+        self.reasoning_reply = as_bool(self.options.pop("reasoning_reply", False),
+                                       "reasoning_reply", "openai")
         threshold = self.take("breaker_threshold", int, 3, minimum=1)
         cooldown = self.take("breaker_cooldown", float, 1.0, minimum=0)
         self.reject_unknown_options(

@@ -40,6 +40,7 @@ from typing import Any, ClassVar
 from medgauge.backends.base import Backend, backends, option_help_from_doc
 from medgauge.backends.hf_batcher import Batcher
 from medgauge.images import data_url
+from medgauge.options import as_bool
 from medgauge.types import GenParams, MedgaugeError, Message, Request, Response
 
 _OPTION_HELP = option_help_from_doc(__doc__)
@@ -47,17 +48,6 @@ _OPTION_HELP = option_help_from_doc(__doc__)
 ENGINE_ARGS: dict[str, type] = {"tensor_parallel_size": int, "dtype": str, "max_model_len": int,
                                 "gpu_memory_utilization": float, "enforce_eager": bool,
                                 "trust_remote_code": bool, "seed": int}
-
-
-def _as_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise MedgaugeError(f"vllm: option {name} must be true or false, got {value!r}")
 
 
 def engine_kwargs(model: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +59,7 @@ def engine_kwargs(model: str, options: dict[str, Any]) -> dict[str, Any]:
             continue
         value = options[name]
         if kind is bool:
-            out[name] = _as_bool(name, value)
+            out[name] = as_bool(value, name, "vllm")
             continue
         try:
             out[name] = kind(value)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from medgauge.options import as_bool
 from medgauge.types import ImageRef, MedgaugeError
 
 
@@ -528,15 +529,8 @@ def answer_letter(value: Any, options: dict[str, str], where: str) -> str:
 
 
 def option_bool(value: Any, name: str) -> bool:
-    """Options arrive from the CLI as text: accept true/false/yes/no/1/0."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise MedgaugeError(f"option {name}={value!r}: use true or false")
+    """A benchmark option as a bool (``options.as_bool``)."""
+    return as_bool(value, name)
 
 
 def option_list(value: Any) -> list[str]:

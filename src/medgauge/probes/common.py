@@ -143,17 +143,6 @@ def as_list(value: Any, what: str) -> list[str]:
                         f"got {value!r}")
 
 
-def as_bool(value: Any, what: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false",
-                                                      "no", "off"):
-        return value.lower() in ("1", "true", "yes", "on")
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    raise MedgaugeError(f"probe option {what}: expected true or false, got {value!r}")
-
-
 def check_options(name: str, options: Mapping[str, Any], known: Iterable[str]) -> None:
     allowed = set(known)
     unknown = sorted(set(options) - allowed)

@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from medgauge.options import as_bool
 from medgauge.probes.common import (
     Item,
     Probe,
     ProbeResult,
     SummaryContext,
-    as_bool,
     check_options,
     choices,
     clean_accuracy,
@@ -193,7 +193,7 @@ class ConfidenceProbe(Probe):
         if self.decoding not in ("run", "prompt4trust"):
             raise MedgaugeError(f"probe confidence: decoding must be run or prompt4trust, got "
                                 f"{self.decoding!r}")
-        self.logprobs = as_bool(options.get("logprobs", False), "logprobs")
+        self.logprobs = as_bool(options.get("logprobs", False), "logprobs", "probe confidence")
 
     def params(self, ctx: SolveContext) -> GenParams:
         p = ctx.params

@@ -20,13 +20,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from medgauge.options import as_bool
 from medgauge.probes.common import (
     Item,
     Probe,
     ProbeResult,
     SummaryContext,
     acc_of,
-    as_bool,
     check_options,
     clean_accuracy,
     load_templates,
@@ -74,7 +74,7 @@ class MismatchProbe(Probe):
         check_options(self.name, options, ("field", "claim", "flags"))
         super().__init__(**options)
         self.field: str | None = options.get("field")
-        self.claim = as_bool(options.get("claim", False), "claim")
+        self.claim = as_bool(options.get("claim", False), "claim", "probe mismatch")
         self.detector = FlagDetector(options.get("flags"))
         self.pool: dict[str, list[ImageRef]] = {}
 

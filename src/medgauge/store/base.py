@@ -7,8 +7,8 @@ placeholders (the PostgreSQL connection rewrites them).
 Every response is committed as it arrives and each sample's items (with their scores) in one
 transaction, so a crash loses at most the requests in flight.  While the runner runs, writes are
 group-committed (``BaseStore.buffered``): the replies that arrive together go in one transaction
-of multi-row statements, committed before the runner waits on anything else.  Images are never stored:
-requests keep image paths and content hashes.  Secrets never reach the store.
+of multi-row statements, committed before the runner waits on anything else.  Images are never
+stored: requests keep image paths and content hashes.  Secrets never reach the store.
 
 Tables (schema 3):
 - ``runs``: config, versions, status, and the scorer (name, version) whose scores readers see;
