@@ -254,10 +254,6 @@ def grouped(metric: Metric, items: Sequence[Item], field: str, *, seed: int = 0
     return {key: metric.estimate(rows, seed=seed) for key, rows in sorted(groups.items())}
 
 
-def has_field(items: Sequence[Item], field: str) -> bool:
-    return any(field in it.metadata for it in items)
-
-
 def run_metrics(config: Mapping[str, Any] | None, benchmark: str) -> list[Metric]:
     """The metrics a run declares: ``config["metrics"]`` when given, else the benchmark's
     declared ones plus its scorer's; the first is the headline."""

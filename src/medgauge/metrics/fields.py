@@ -9,14 +9,21 @@ from typing import Any
 from medgauge.types import MedgaugeError
 
 
-def check_breakdown_fields(items: Iterable[Mapping[str, Any]], fields: list[str],
-                           what: str) -> None:
+def metadata_fields(items: Iterable[Any]) -> dict[str, None]:
+    """The metadata field names of ``items`` (stored ``Item`` records, the report's items, or
+    plain dicts with a ``metadata`` key), in first-seen order."""
+    known: dict[str, None] = {}
+    for item in items:
+        meta = item.get("metadata") if isinstance(item, Mapping) else item.metadata
+        known.update(dict.fromkeys(meta or {}))
+    return known
+
+
+def check_breakdown_fields(items: Iterable[Any], fields: list[str], what: str) -> None:
     """Raise ``MedgaugeError`` when a field in ``fields`` is in no item's metadata."""
     if not fields:
         return
-    known: dict[str, None] = {}
-    for item in items:
-        known.update(dict.fromkeys(item.get("metadata") or {}))
+    known = metadata_fields(items)
     for name in fields:
         if name not in known:
             raise MedgaugeError(f"--by {name}: no item of {what} has this metadata field "

@@ -282,9 +282,9 @@ def by_sample(items: Iterable[Item]) -> dict[str, Item]:
 
 def acc_of(items: Iterable[Item]) -> Proportion:
     """Accuracy (Wilson) of items: the one accuracy metric, without clustering."""
-    from medgauge.metrics import ACCURACY
+    from medgauge.metrics import accuracy
 
-    est = ACCURACY.estimate([as_item(it) for it in items], clustered=False)
+    est = accuracy((as_item(it) for it in items), clustered=False)
     return Proportion(est.value, est.n, est.k or 0, est.invalid, est.errors, est.lo, est.hi,
                       est.method)
 

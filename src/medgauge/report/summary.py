@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from medgauge.compare import Comparison, compare_runs
-from medgauge.metrics import ACCURACY, Estimate, Metric, grouped, run_metrics
-from medgauge.metrics.base import group_values, has_field
+from medgauge.metrics import Estimate, Metric, accuracy, grouped, run_metrics
+from medgauge.metrics.base import group_values
+from medgauge.metrics.fields import metadata_fields
 from medgauge.report.data import ItemData, RunData, variant_items, variants
 from medgauge.stats import (
     DEFAULT_RESAMPLES,
@@ -35,18 +36,8 @@ MAX_GROUPS = 30
 IMAGE_KEYS: tuple[str, ...] = ("images", "image_paths", "image_path", "image")
 
 
-def accuracy(items: Sequence[ItemData]) -> Estimate:
-    """Accuracy with a Wilson interval (probe variants and size bins: items, not clusters)."""
-    return ACCURACY.estimate(items, clustered=False)
-
-
 def has_clusters(items: Sequence[ItemData]) -> bool:
     return any(it.cluster is not None for it in items)
-
-
-def item_accuracy(items: Sequence[ItemData], seed: int = 0) -> Estimate:
-    """Wilson interval, or a cluster bootstrap when items carry cluster ids."""
-    return ACCURACY.estimate(items, seed=seed)
 
 
 def clean_runs(runs: Sequence[RunData]) -> dict[tuple[str, str], RunData]:
@@ -175,8 +166,9 @@ def breakdowns(runs: Sequence[RunData], group_by: Sequence[str] | None = None) -
         items_by_model = {m: variant_items(by_bench[bench][m]) for m in models}
         metric = declared(by_bench[bench][models[0]])[0]
         all_items = [it for its in items_by_model.values() for it in its]
+        present = metadata_fields(all_items)
         fields = group_fields(all_items) if group_by is None else [
-            f for f in group_by if has_field(all_items, f)
+            f for f in group_by if f in present
         ]
         for field in fields:
             cells: dict[tuple[str, str], Estimate] = {}
@@ -255,7 +247,8 @@ def trust_profile(
                         cur, ref, intersection=True, n_resamples=n_resamples, seed=seed
                     )
             rows.append(ProbeRow(run["run_id"], run["model"], run["benchmark"], run["probe"] or "",
-                                 var, accuracy(items), delta, _metric_means(items)))
+                                 var, accuracy(items, clustered=False), delta,
+                                 _metric_means(items)))
     return rows
 
 
@@ -334,6 +327,6 @@ def size_curves(runs: Sequence[RunData], n_bins: int = 6) -> list[SizeCurve]:
             groups: list[list[ItemData]] = [[] for _ in range(k)]
             for it in items:
                 groups[which(_radius(it))].append(it)  # type: ignore[arg-type]
-            per_model[model] = [accuracy(g) for g in groups]
+            per_model[model] = [accuracy(g, clustered=False) for g in groups]
         out.append(SizeCurve(bench, bins, per_model))
     return out
