@@ -163,14 +163,20 @@ class CorpusMetric(Metric):
             return Estimate(self.name, math.nan, math.nan, math.nan, 0, method="bootstrap",
                             higher_is_better=self.higher_is_better, scale=self.scale,
                             **self.counts(items))
+        value, lo, hi, method = self.interval(answered, seed)
+        return Estimate(self.name, value, lo, hi, len(answered), method=method,
+                        higher_is_better=self.higher_is_better, scale=self.scale,
+                        **self.counts(items))
+
+    def interval(self, answered: Sequence[Item], seed: int) -> tuple[float, float, float, str]:
+        """(value, 95% low, 95% high, method) on the answered items: by default the metric
+        recomputed on ``resamples`` resampled item sets (percentile bootstrap)."""
         value = self.compute(answered)
         rng = np.random.default_rng(seed)
         reps = np.array([self.compute([answered[i] for i in idx]) for idx in
                          rng.integers(0, len(answered), size=(self.resamples, len(answered)))])
         lo, hi = percentile_interval(reps, 0.95)
-        return Estimate(self.name, float(value), lo, hi, len(answered), method="bootstrap",
-                        higher_is_better=self.higher_is_better, scale=self.scale,
-                        **self.counts(items))
+        return float(value), lo, hi, "bootstrap"
 
     def paired(self, xs: Sequence[Item], ys: Sequence[Item], *, n_resamples: int,
                seed: int) -> PairedComparison:

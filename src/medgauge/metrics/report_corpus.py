@@ -10,11 +10,10 @@ pass and cached, so declaring eleven of them costs one computation.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
-from medgauge.metrics.base import CorpusMetric, Estimate, as_items, register
+from medgauge.metrics.base import CorpusMetric, register
 from medgauge.stats import PairedComparison
 from medgauge.stats.paired import outcome
 from medgauge.types import Item
@@ -78,16 +77,11 @@ class ReportMetric(CorpusMetric):
     def compute(self, items: Sequence[Item]) -> float:
         return self._all(items, 0)[self.name].value
 
-    def estimate(self, items: Sequence[Item], *, clustered: bool = True,
-                 seed: int = 0) -> Estimate:
-        items = as_items(items)
-        answered = [it for it in items if it.answered]
-        if not answered:
-            return Estimate(self.name, math.nan, math.nan, math.nan, 0, method="bootstrap",
-                            scale=self.scale, **self.counts(items))
+    def interval(self, answered: Sequence[Item], seed: int) -> tuple[float, float, float, str]:
+        """Every report metric of the group in one pass (``report_gen.report_metrics``:
+        pycocoevalcap and CE F1, one bootstrap over reports shared by all of them)."""
         est = self._all(answered, seed)[self.name]
-        return Estimate(self.name, est.value, est.lo, est.hi, est.n, method=est.method,
-                        scale=self.scale, **self.counts(items))
+        return est.value, est.lo, est.hi, est.method
 
     def paired(self, xs: Sequence[Item], ys: Sequence[Item], *, n_resamples: int,
                seed: int) -> PairedComparison:
