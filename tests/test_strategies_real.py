@@ -276,6 +276,11 @@ def test_likelihood_step_agrees_with_the_solver_rule(tiny_llm: Path, shared_data
         items = list(store.items(run["run_id"]))
         assert run["status"] == "completed" and len(items) == n
         assert outcome.sent == n and outcome.errors == 0  # one scoring request per item
+        # a rerun keeps the stored items (no request hash needed) and asks nothing
+        _, again = _likelihood_run(tiny_llm, bench, store, f"likelihood(mode={mode})", n)
+        assert (again.sent, again.skipped) == (0, n)
+        assert [it.response for it in store.items(run["run_id"])] == \
+            [it.response for it in items]
     finally:
         store.close()
     # the stored response of each item holds log-probabilities, not the chosen letter
