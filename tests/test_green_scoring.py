@@ -121,3 +121,19 @@ def test_green_scoring_through_a_grader_server(tmp_path):
         assert third.returncode == 0 and server.count == N + 1  # all cached
     finally:
         server.close()
+
+
+def test_green_needs_exactly_one_grader_model():
+    from medgauge.backends import create_backend
+    from medgauge.scoring.green import GreenScorer
+    from medgauge.types import MedgaugeError
+    from medgauge.workflow import make_scorer
+
+    one = create_backend("openai:judge", {"base_url": "http://127.0.0.1:9/v1"})
+    two = create_backend("openai:judge2", {"base_url": "http://127.0.0.1:9/v1"})
+    scorer = make_scorer("green", one)
+    assert isinstance(scorer, GreenScorer) and scorer.name == "green"
+    with pytest.raises(MedgaugeError, match=r"^scoring 'green' needs a grader model"):
+        make_scorer("green", None)
+    with pytest.raises(MedgaugeError, match=r"^scoring 'green' takes one grader; 2 given$"):
+        make_scorer("green", [(one, (None, None)), (two, (None, None))])

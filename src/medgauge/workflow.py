@@ -95,32 +95,22 @@ def create_graders(configs: list[Any]) -> GraderBackends:
 
 
 def make_scorer(scoring: str | None, graders: GraderBackends | Backend | None) -> Scorer:
-    """The scorer of a scoring mode name: a rule mode, ``grader[:TEMPLATE]`` (one grader model)
-    or ``jury[:AGG[:TEMPLATE]]`` (several).  With no mode given but graders, ``grader`` for one
-    and ``jury`` for several."""
+    """The scorer of a scoring mode name: a rule mode, ``grader[:TEMPLATE]`` or ``green`` (one
+    grader model) or ``jury[:AGG[:TEMPLATE]]`` (several).  With no mode given but graders,
+    ``grader`` for one and ``jury`` for several."""
     from medgauge.scoring.grader import Grader, grader_scorer, is_graded
 
     if isinstance(graders, Backend):
         graders = [(graders, (None, None))]
     graders = graders or []
-    if scoring == "green":  # GREEN-style report grading (scoring/green.py): one grader
-        if len(graders) != 1:
-            raise MedgaugeError("scoring 'green' needs one grader model: --grader KIND:MODEL")
-        from medgauge.scoring.green import GreenScorer
-
-        return GreenScorer(graders[0][0].identity())
     if not is_graded(scoring):
         return RuleScorer(scoring)
     assert scoring is not None
     if not graders:
         raise MedgaugeError(f"scoring {scoring!r} needs a grader model: --grader KIND:MODEL")
     jury = scoring.split(":")[0] == "jury"
-    roles = [f"grader{i}" for i in range(len(graders))] if jury else ["grader"]
-    if not jury and len(graders) > 1:
-        raise MedgaugeError(f"scoring {scoring!r} takes one grader; {len(graders)} given (use "
-                            "--scoring jury for several)")
-    return grader_scorer(scoring, [Grader(role, b.identity(), *prices)
-                                   for role, (b, prices) in zip(roles, graders, strict=False)])
+    return grader_scorer(scoring, [Grader(f"grader{i}" if jury else "grader", b.identity(),
+                                          *prices) for i, (b, prices) in enumerate(graders)])
 
 
 def scorer_metrics(bench: Any, scorer: Scorer) -> tuple[str, ...]:

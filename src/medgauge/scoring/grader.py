@@ -333,8 +333,12 @@ def grader_scorer(spec: str, graders: list[Grader] | str) -> Scorer:
         template = parts[1] if len(parts) > 1 else "default"
         return JuryScorer(graders, aggregation, template)
     if len(graders) != 1:
-        raise MedgaugeError(f"scoring {spec!r} takes one grader; {len(graders)} given (use "
-                            "--scoring jury for several)")
+        raise MedgaugeError(f"scoring {spec!r} takes one grader; {len(graders)} given"
+                            + ("" if kind == "green" else " (use --scoring jury for several)"))
+    if kind == "green":  # GREEN-style report grading (scoring/green.py)
+        from medgauge.scoring.green import GreenScorer
+
+        return GreenScorer(graders[0].identity)
     template = parts[0] if parts else "default"
     pass_grade = 4
     for extra in parts[1:]:
@@ -346,4 +350,5 @@ def grader_scorer(spec: str, graders: list[Grader] | str) -> Scorer:
 
 
 def is_graded(scoring: str | None) -> bool:
-    return bool(scoring) and str(scoring).split(":")[0] in ("grader", "jury")
+    """True for the scoring modes that ask grader models: grader, jury, green."""
+    return bool(scoring) and str(scoring).split(":")[0] in ("grader", "jury", "green")
