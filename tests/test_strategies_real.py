@@ -461,3 +461,42 @@ def test_embedding_finds_a_paraphrase_with_no_shared_word_that_tfidf_misses(
     assert [s.id for s in pool.select(query, 1, "embedding", rng)] == ["reworded"]
     tfidf = pool.select(query, 5, "tfidf", rng)
     assert tfidf[-1].id == "reworded"  # no shared word: similarity 0, ranked last
+
+
+def test_ensemble_keeps_each_members_own_notes(shared_data: Path, tmp_path: Path) -> None:
+    """A self-consistency member's own votes and a few-shot member's example ids are stored
+    with the item (``member_notes``), beside the ensemble's vote over the members."""
+    rows = medqa_rows(shared_data, 2)
+    members = ["generate(n=3) -> vote", "few_shot(k=1) -> chain_of_thought -> generate"]
+    pipeline = f"ensemble(members={members!r})"
+    #: per item: the self-consistency member's three samples (by seed) and the CoT member
+    plans = [(["B", "B", "C"], "C"), (["D", "A", "D"], "D")]
+
+    def reply(body: dict, index: int) -> str:
+        i = item_of(body, rows)
+        if COT_TRIGGER in user_text(body):
+            return f"Reasoning done.\nAnswer: {plans[i][1]}"
+        return plans[i][0][body.get("seed") or 0]
+
+    server = ChatServer(reply)
+    store = tmp_path / "ens.db"
+    bench = {"name": "medqa", "data": str(shared_data / "medqa_usmle"), "limit": 2}
+    cfg = write_config(tmp_path / "cfg.yaml", store, bench, server.url, pipeline)
+    try:
+        result = cli("run", "-c", str(cfg), "-q")
+        assert result.returncode == 0, result.stderr
+        assert server.count == 4 * len(rows)  # three samples + one chain of thought per item
+    finally:
+        server.close()
+    items = stored_items(store)["items"]
+    for row, (samples, cot) in zip(rows, plans, strict=True):
+        it = items[row["id"]]
+        sc_winner = max(set(samples), key=samples.count)
+        # two members: the self-consistency winner and the CoT answer; a tie goes to the first
+        assert it.metadata["votes"] == [sc_winner, cot]
+        assert it.extracted == sc_winner
+        assert it.confidence == pytest.approx(1.0 if sc_winner == cot else 0.5)
+        first, second = it.metadata["member_notes"]
+        assert first["votes"] == samples
+        [example] = second["few_shot_ids"]
+        assert example != row["id"]

@@ -8,7 +8,9 @@ scoring of the options (for base models).
   confidence: the ensemble of OpenMedLM (Maharjan et al. 2024, "OpenMedLM: prompt engineering
   can out-perform fine-tuning in medical question-answering with open-source large language
   models").  A failed member makes the item an error (a rerun retries it; the others are
-  cached).  Each member's answer is stored in the item's ``votes``.
+  cached).  Each member's answer is stored in the item's ``votes``, what each member noted
+  (a self-consistency member's own ``votes``, a few-shot member's ``few_shot_ids``) in
+  ``member_notes``.
 - ``likelihood(mode=greedy|prefix)``: no text is generated; the backend scores each option as a
   continuation of the prompt (needs a backend that scores continuations: ``hf:``) and the most
   likely option is the answer, its probability the confidence.  ``greedy`` scores the option
@@ -41,14 +43,18 @@ def ensemble(members: Any = None) -> Step:
 
     async def step(state: SampleState, ctx: SolveContext) -> SampleState:
         outputs: list[tuple[str, Response]] = []
+        notes: list[dict[str, Any]] = []
         for pipeline in pipelines:
             member = SampleState(state.sample, list(state.messages), state.params,
                                  dict(state.meta))
             member = await pipeline.run(member, ctx)
             outputs.append((member.key, member.response))  # type: ignore[arg-type]
+            notes.append(member.store)
         state.outputs.extend(outputs)
         majority(state, ctx, outputs)
         state.store["members"] = names
+        if any(notes):  # what each member noted (its own votes, few-shot ids ...)
+            state.store["member_notes"] = notes
         return state
 
     return step
