@@ -186,6 +186,20 @@ def test_openai_likelihood_is_a_one_line_error_before_any_request(shared_data: P
     assert server.count == 0
 
 
+@pytest.mark.parametrize("spec", ["baseline:random", "baseline:constant"])
+def test_a_backend_without_continuation_scoring_refuses_likelihood_before_anything_is_stored(
+        spec: str, shared_data: Path, tmp_path: Path) -> None:
+    """``Backend.supports_continuations`` is checked once, where every request passes
+    (``ModelCaller``): not one error item per sample, one line and exit 2."""
+    store = tmp_path / "s.db"
+    result = cli("run", "-b", f"medqa={shared_data / 'medqa_usmle'}", "--limit", "3", "-m", spec,
+                 "--pipeline", "likelihood(mode=greedy)", "--store", str(store), "-q")
+    assert result.returncode == 2
+    assert one_line_error(result) == ("error: backend baseline cannot score continuations "
+                                      "(likelihood modes need an hf: model)")
+    assert count_rows(store, "items") == 0 and count_rows(store, "responses") == 0
+
+
 # ---- likelihood(mode=greedy|prefix) on the hf: backend -----------------------------------------
 
 @pytest.fixture(scope="module")

@@ -243,8 +243,6 @@ class OpenAIBackend(Backend):
         return body
 
     async def generate(self, request: Request) -> Response:
-        if request.continuations:
-            raise MedgaugeError("backend openai cannot score continuations (needs an hf: model)")
         if self._session is None:
             raise MedgaugeError("backend openai used before start()")
         try:

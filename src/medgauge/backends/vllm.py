@@ -256,8 +256,5 @@ class VLLMBackend(Backend):
         return [r if r is not None else Response(error="vllm: no result") for r in results]
 
     async def generate(self, request: Request) -> Response:
-        if request.continuations:
-            raise MedgaugeError("vllm: continuation scoring is not offered by this backend; "
-                                "use hf:PATH for likelihood modes")
         key = json.dumps(request.params.as_dict(), sort_keys=True)
         return await self._batcher.submit(request, key)

@@ -14,7 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from medgauge.runner.request_key import request_hash, request_record
-from medgauge.types import Request, Response
+from medgauge.types import MedgaugeError, Request, Response
 
 if TYPE_CHECKING:
     from medgauge.backends.base import Backend
@@ -33,7 +33,12 @@ class ModelCaller:
         self.failed = 0
 
     async def generate(self, request: Request) -> tuple[str, Response]:
-        """Serve from the store, or ask the backend and store the answer (errors included)."""
+        """Serve from the store, or ask the backend and store the answer (errors included).
+        A request scoring continuations (likelihood modes) for a backend that cannot is a
+        one-line ``MedgaugeError`` before anything is sent (``Backend.supports_continuations``)."""
+        if request.continuations and not self.backend.supports_continuations:
+            raise MedgaugeError(f"backend {self.backend.kind} cannot score continuations "
+                                "(likelihood modes need an hf: model)")
         record = request_record(self.identity, request, self.backend.key_extra(request))
         key = request_hash(record)
         cached = await self.store.cached_response(key)
