@@ -66,3 +66,27 @@ def test_disk_full_mid_run_stops_cleanly_and_the_rerun_completes(shared_data, in
     assert _rows(resumed) == _rows(clean) and len(_rows(clean)) == 451
     resumed.close()
     clean.close()
+
+
+def test_a_full_store_reports_disk_full_not_a_failed_rollback(tmp_path):
+    """SQLite rolls a transaction back itself on SQLITE_FULL; the store must then not issue a
+    ROLLBACK of its own, whose "cannot rollback - no transaction is active" used to replace the
+    disk-full error (and its one-line advice)."""
+    from medgauge.types import ItemResult, Sample, Score
+
+    store = Store(tmp_path / "s.db")
+    store.begin_run("r", "m", "b", None, {}, {}, 1000, ("default", "2"))
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count={pages + 4}")
+    with pytest.raises(sqlite3.OperationalError) as caught:
+        for i in range(1000):
+            item = ItemResult(str(i), "clean", response="x" * 400)
+            item.score = Score(1.0, "A", "ok")
+            store.put_items("r", Sample(str(i), "q" * 300, "A", "mcq", options={"A": "yes"}),
+                            [item], i, "h", ("default", "2"))
+    assert str(caught.value) == "database or disk is full"
+    assert describe_unexpected(caught.value)[1] == EXIT_INPUT
+    assert not store.db.in_transaction  # the store is usable again once there is room
+    stored = store.stored_sample_ids("r")
+    assert stored == {str(i) for i in range(len(stored))}  # whole samples, in order
+    store.close()

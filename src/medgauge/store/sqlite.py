@@ -9,6 +9,7 @@ migrated in place after a backup copy (``<store>.schema2.bak``); its old scores 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 from pathlib import Path
@@ -160,4 +161,16 @@ class _Transaction:
         return self.db
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        # SQLite may already have rolled the transaction back itself (e.g. SQLITE_FULL: "database
+        # or disk is full"); a ROLLBACK then would replace the real error with "cannot rollback
+        # - no transaction is active".  A failed COMMIT that leaves it open is rolled back.
+        if exc_type is None:
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error:
+                if self.db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
+                raise
+        elif self.db.in_transaction:
+            self.db.execute("ROLLBACK")
