@@ -45,3 +45,29 @@ def test_probe_options_use_the_same_parser():
     assert solvers.get("mismatch")(claim="on").claim is True
     with pytest.raises(MedgaugeError, match="probe mismatch: option claim"):
         solvers.get("mismatch")(claim="nope")
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"batch_size": "abc"}, "vllm: option batch_size must be int, got 'abc'"),
+    ({"batch_size": 0}, "vllm: option batch_size must be >= 1, got 0"),
+    ({"max_new_tokens": "many"}, "vllm: option max_new_tokens must be int, got 'many'"),
+    ({"batch_wait_s": "soon"}, "vllm: option batch_wait_s must be float, got 'soon'"),
+    ({"max_images": "x"}, "vllm: option max_images must be int, got 'x'"),
+])
+def test_vllm_number_options_are_one_line_errors_not_tracebacks(tmp_path, options, message):
+    """These options were converted with a bare ``int()``/``float()``: a ValueError, an
+    internal error (exit 70) instead of a one-line input error."""
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(MedgaugeError) as caught:
+        create_backend(f"vllm:{tmp_path}", options)
+    assert str(caught.value) == message
+
+
+def test_retriever_number_options_share_the_parser():
+    from medgauge.retrieval.base import float_option, int_option
+
+    assert int_option({"k": "5"}, "k", 1) == 5 and float_option({}, "b", 0.75) == 0.75
+    with pytest.raises(MedgaugeError, match=r"^retriever: option hnsw_m must be >= 2, got 1$"):
+        int_option({"hnsw_m": 1}, "hnsw_m", 32, minimum=2)
+    with pytest.raises(MedgaugeError, match=r"^retriever: option k1 must be float, got 'x'$"):
+        float_option({"k1": "x"}, "k1", 1.5)

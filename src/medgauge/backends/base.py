@@ -13,6 +13,7 @@ import sys
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from medgauge.options import as_number
 from medgauge.registry import Registry
 from medgauge.types import MedgaugeError, Request, Response
 
@@ -48,19 +49,9 @@ class Backend(ABC):
         """Pop option ``name`` converted to ``kind`` (int/float/str), or a one-line error naming
         the backend and the option."""
         value = self.options.pop(name, default)
-        if value is None:
-            return None
-        try:
-            converted = kind(value)
-            if kind in (int, float) and isinstance(value, bool):
-                raise ValueError
-        except (TypeError, ValueError):
-            raise MedgaugeError(f"backend {self.kind}: option {name} must be "
-                                f"{kind.__name__}, got {value!r}") from None
-        if minimum is not None and converted < minimum:
-            raise MedgaugeError(f"backend {self.kind}: option {name} must be >= {minimum}, "
-                                f"got {value!r}")
-        return converted
+        if value is None or kind is str:
+            return value if value is None else kind(value)
+        return as_number(value, name, kind, f"backend {self.kind}", minimum)
 
     def reject_unknown_options(self, known: str) -> None:
         if self.options:

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 from medgauge.backends.base import Backend, backends, option_help_from_doc
 from medgauge.backends.hf_batcher import Batcher
 from medgauge.images import data_url
-from medgauge.options import as_bool
+from medgauge.options import as_bool, as_number
 from medgauge.types import GenParams, MedgaugeError, Message, Request, Response
 
 _OPTION_HELP = option_help_from_doc(__doc__)
@@ -61,17 +61,14 @@ def engine_kwargs(model: str, options: dict[str, Any]) -> dict[str, Any]:
         if kind is bool:
             out[name] = as_bool(value, name, "vllm")
             continue
-        try:
-            out[name] = kind(value)
-        except (TypeError, ValueError):
-            raise MedgaugeError(f"vllm: option {name} must be {kind.__name__}, "
-                                f"got {value!r}") from None
+        out[name] = str(value) if kind is str else as_number(value, name, kind, "vllm")
     if out["tensor_parallel_size"] < 1:
         raise MedgaugeError("vllm: option tensor_parallel_size must be >= 1")
     share = out.get("gpu_memory_utilization")
     if share is not None and not 0 < share <= 1:
         raise MedgaugeError(f"vllm: option gpu_memory_utilization must be in (0, 1], got {share}")
-    out["limit_mm_per_prompt"] = {"image": int(options.get("max_images", 4))}
+    out["limit_mm_per_prompt"] = {"image": as_number(options.get("max_images", 4), "max_images",
+                                                     int, "vllm", 0)}
     return out
 
 
@@ -182,22 +179,22 @@ class VLLMBackend(Backend):
                                 "config.json; medgauge never downloads weights")
         self.path = path.resolve()
         self.engine_args = engine_kwargs(str(self.path), opts)
-        batch = int(opts.pop("batch_size", 64))
-        if batch < 1:
-            raise MedgaugeError("vllm: option batch_size must be >= 1")
+        batch = as_number(opts.pop("batch_size", 64), "batch_size", int, "vllm", 1)
         opts.setdefault("concurrency", 2 * batch)
         super().__init__(model, {k: v for k, v in opts.items()
                                  if k in ("concurrency", "stop_after_failures")})
-        self.max_new_tokens = int(opts.get("max_new_tokens", 512))
+        self.max_new_tokens = as_number(opts.get("max_new_tokens", 512), "max_new_tokens", int,
+                                        "vllm", 1)
         side = opts.get("max_image_side")
-        self.max_image_side = int(side) if side is not None else None
+        self.max_image_side = None if side is None else as_number(side, "max_image_side", int,
+                                                                  "vllm", 1)
         config = json.loads((self.path / "config.json").read_text())
         self.supports_images = "vision_config" in config  # type: ignore[misc]
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medgauge-vllm")
         self._llm: Any = None
         self._batcher: Batcher[Request, Response] = Batcher(
             self._run_batch, self._executor, batch_size=batch,
-            wait_s=float(opts.get("batch_wait_s", 0.05)))
+            wait_s=as_number(opts.get("batch_wait_s", 0.05), "batch_wait_s", float, "vllm", 0))
 
     def answer_options(self) -> dict[str, Any]:
         from medgauge.backends.hf import HFBackend

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
+from medgauge.options import as_number
 from medgauge.registry import Registry
 from medgauge.types import MedgaugeError
 
@@ -87,22 +88,11 @@ class Retriever(ABC):
 
 
 def int_option(options: Mapping[str, Any], name: str, default: int, minimum: int = 1) -> int:
-    value = options.get(name, default)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise MedgaugeError(f"retriever option {name}={value!r}: expected an integer") from None
-    if number < minimum:
-        raise MedgaugeError(f"retriever option {name}={value!r}: must be >= {minimum}")
-    return number
+    return int(as_number(options.get(name, default), name, int, "retriever", minimum))
 
 
 def float_option(options: Mapping[str, Any], name: str, default: float) -> float:
-    value = options.get(name, default)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise MedgaugeError(f"retriever option {name}={value!r}: expected a number") from None
+    return float(as_number(options.get(name, default), name, float, "retriever"))
 
 
 retrievers: Registry[type[Retriever]] = Registry("retriever")
