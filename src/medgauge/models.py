@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from medgauge.cache import cache_root, publish
 from medgauge.types import MedgaugeError
 
 
@@ -43,14 +43,6 @@ MODELS: dict[str, PackagedModel] = {
         ),
     )
 }
-
-
-def cache_dir() -> Path:
-    """The medgauge cache folder (not created here)."""
-    if os.environ.get("MEDGAUGE_CACHE"):
-        return Path(os.environ["MEDGAUGE_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "medgauge"
 
 
 def _known(name: str) -> PackagedModel:
@@ -81,7 +73,7 @@ def find_gguf(model: PackagedModel) -> Path:
 def model_path(name: str, cache: Path | None = None) -> Path:
     """Where ``prepare`` puts (or put) the checkpoint of ``name``."""
     _known(name)
-    return (cache or cache_dir()) / "models" / name
+    return (cache or cache_root()) / "models" / name
 
 
 def is_prepared(path: Path) -> bool:
@@ -103,18 +95,7 @@ def prepare(name: str, cache: Path | None = None) -> Path:
     if missing:
         raise MedgaugeError(f"model {name}: converting a GGUF file needs {', '.join(missing)}: "
                             "pip install 'medgauge[models]'")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MedgaugeError(f"cannot create the model cache {target.parent}: {exc}") from None
-    tmp = target.with_name(f".{name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        _convert(gguf, tmp)
-        shutil.rmtree(target, ignore_errors=True)  # a half-written folder from an old version
-        tmp.rename(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    publish(target, lambda folder: _convert(gguf, folder), is_prepared, f"model {name}")
     return target
 
 
@@ -135,6 +116,6 @@ def _convert(gguf: Path, out: Path) -> None:
     plain = AutoModelForCausalLM.from_config(quantized.config)
     plain.load_state_dict(quantized.state_dict(), strict=True)
     plain.eval()
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     plain.save_pretrained(out)
     tokenizer.save_pretrained(out)

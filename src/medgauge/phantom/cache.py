@@ -9,11 +9,10 @@ a half-written set and two processes generating at once do not clash.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
+from medgauge.cache import cache_root as medgauge_cache
+from medgauge.cache import publish
 from medgauge.phantom.generate import (
     GENERATOR_VERSION,
     JSONL_NAME,
@@ -23,9 +22,7 @@ from medgauge.phantom.generate import (
 
 
 def cache_root() -> Path:
-    env = os.environ.get("MEDGAUGE_CACHE")
-    base = Path(env).expanduser() if env else Path.home() / ".cache" / "medgauge"
-    return base / "phantom"
+    return medgauge_cache() / "phantom"
 
 
 def cache_dir(seed: int, n_cases: int, size: int = 256) -> Path:
@@ -48,21 +45,6 @@ def cached_phantom(seed: int = 0, n_cases: int = 60, size: int = 256) -> Path:
     final = cache_dir(seed, n_cases, size)
     if is_current(final):
         return final / JSONL_NAME
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    try:
-        generate_phantom(tmp, n_cases=n_cases, seed=seed, size=size)
-        if final.exists() and not is_current(final):
-            # an incomplete or older set in our own cache folder: move it aside, then delete
-            stale = Path(tempfile.mkdtemp(prefix=f".{final.name}.stale.", dir=final.parent))
-            os.replace(final, stale / "set")
-            shutil.rmtree(stale, ignore_errors=True)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not is_current(final):  # not another process's fresh set: give up loudly
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    publish(final, lambda folder: generate_phantom(folder, n_cases=n_cases, seed=seed,
+                                                   size=size), is_current, "the phantom set")
     return final / JSONL_NAME

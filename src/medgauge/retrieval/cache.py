@@ -13,28 +13,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from medgauge.cache import cache_root as medgauge_cache
+from medgauge.cache import publish
 from medgauge.retrieval.base import Retriever, retrievers
 from medgauge.retrieval.corpus import Corpus
-from medgauge.types import MedgaugeError
 
 #: bumped when the on-disk layout of any index changes
 INDEX_VERSION = 1
 MANIFEST = "manifest.json"
 IDS_FILE = "ids.json"
-STRAY_AGE_S = 3600
 
 
 def cache_root() -> Path:
-    env = os.environ.get("MEDGAUGE_CACHE")
-    base = Path(env).expanduser() if env else Path.home() / ".cache" / "medgauge"
-    return base / "retrieval"
+    return medgauge_cache() / "retrieval"
 
 
 def params_key(name: str, params: dict[str, Any]) -> str:
@@ -85,24 +79,6 @@ def open_index(corpus: Corpus, name: str, *, cache: bool = True, **options: Any)
         retriever.load(final)
         retriever.ids = json.loads((final / IDS_FILE).read_text(encoding="utf-8"))
         return retriever
-    final.parent.mkdir(parents=True, exist_ok=True)
-    for stray in final.parent.glob(f".{final.name}.*"):
-        # left by a crashed build (an hour old: not another process building right now)
-        if time.time() - stray.stat().st_mtime > STRAY_AGE_S:
-            shutil.rmtree(stray, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    try:
-        _build_into(tmp, corpus, retriever)
-        if final.exists() and not is_complete(final, expected):
-            stale = Path(tempfile.mkdtemp(prefix=f".{final.name}.stale.", dir=final.parent))
-            os.replace(final, stale / "index")
-            shutil.rmtree(stale, ignore_errors=True)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not is_complete(final, expected):  # not another process's fresh index
-                raise MedgaugeError(f"cannot store the index in {final}") from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    publish(final, lambda folder: _build_into(folder, corpus, retriever),
+            lambda folder: is_complete(folder, expected), "the index")
     return retriever
