@@ -288,7 +288,8 @@ class BaseStore:
 
     def put_response(self, request_hash: str, model: str, request_json: str,
                      response: Response) -> None:
-        self.db.execute(_PUT_RESPONSE, response_row(request_hash, model, request_json, response))
+        _insert(self.db, "responses", [response_row(request_hash, model, request_json, response)],
+                _RESPONSE_CONFLICT)
 
     def response_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
@@ -310,7 +311,7 @@ class BaseStore:
                    scorer: tuple[str, str]) -> None:
         """Store (sample id, variant, score) rows of one scorer version in one transaction."""
         with self.transaction() as db:
-            db.executemany(_PUT_SCORE, _score_rows(run_id, scores, scorer))
+            _insert(db, "scores", _score_rows(run_id, scores, scorer), _SCORE_CONFLICT)
 
     # the runner's hot path: buffered writes, coalesced lookups ------------------------------
     @contextlib.asynccontextmanager
@@ -440,7 +441,7 @@ class BaseStore:
         row = response_row(request_hash, model, request_json, response)
         buf = self._buffer
         if not buf.active:
-            await self.io(self.db.execute, _PUT_RESPONSE, row)
+            await self.io(_insert, self.db, "responses", [row], _RESPONSE_CONFLICT)
             return
         self._raise_write_error()
         old = buf.responses.get(request_hash)
@@ -645,7 +646,6 @@ _RESPONSE_CONFLICT = (
     "option_logprobs=excluded.option_logprobs, usage=excluded.usage, "
     "latency=excluded.latency, error=excluded.error, created=excluded.created "
     "WHERE responses.error IS NOT NULL")
-_PUT_RESPONSE = "INSERT INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?)" + _RESPONSE_CONFLICT
 
 # an error score (a failed grader call) never replaces a stored score that is not one
 _SCORE_CONFLICT = (
@@ -653,7 +653,6 @@ _SCORE_CONFLICT = (
     "extracted=excluded.extracted, value=excluded.value, status=excluded.status, "
     "metrics=excluded.metrics, explanation=excluded.explanation, error=excluded.error, "
     "created=excluded.created WHERE scores.status = 'error' OR excluded.status <> 'error'")
-_PUT_SCORE = "INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?)" + _SCORE_CONFLICT
 
 #: bound parameters per statement of a multi-row insert (under SQLite's historical 999)
 _MAX_PARAMS = 900
@@ -741,9 +740,8 @@ def _write_sample(db: Any, write: _SampleWrite) -> bool:
         return False
     db.execute("DELETE FROM items WHERE run_id=? AND sample_id=?", (write.run_id,
                                                                       write.sample_id))
-    db.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", write.items)
-    if write.scores:
-        db.executemany(_PUT_SCORE, write.scores)
+    _insert(db, "items", write.items)
+    _insert(db, "scores", write.scores, _SCORE_CONFLICT)
     return True
 
 
